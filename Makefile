@@ -1,0 +1,47 @@
+# Thin targets; the work is in scripts/setup.sh and the `regkit` command.
+VENV ?= .venv
+REGKIT = $(VENV)/bin/regkit
+PORT ?= 8080
+
+.PHONY: help install course lab run test unit notebooks bench clean
+
+help:
+	@echo "make course   set up, start the practice lab and JupyterLab on notebooks/"
+	@echo "make run      set up, then run every notebook headless against the lab"
+	@echo "make test     set up, then run the whole test suite"
+	@echo "make lab      start only the practice lab (and a private Engine when needed)"
+	@echo "make unit     the unit tests alone (nothing started)"
+	@echo "make bench    the benchmarks in bench/"
+
+install:
+	scripts/setup.sh course
+
+# An Engine for the course: the one DOCKER_HOST names, the system's, or (as root) a private one.
+lab: install
+	$(REGKIT) engine up
+	$(REGKIT) lab up --port $(PORT)
+
+course: lab
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+run: lab
+	$(REGKIT) course run
+
+test:
+	scripts/setup.sh test
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+unit:
+	scripts/setup.sh test
+	$(VENV)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
+
+notebooks: lab
+	$(REGKIT) course run --in-place
+
+bench:
+	scripts/setup.sh test
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	-$(REGKIT) lab down
+	-$(REGKIT) engine down

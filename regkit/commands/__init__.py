@@ -1,0 +1,1 @@
+"""Command-line areas of ``regkit`` that are not tied to one module."""

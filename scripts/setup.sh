@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Bring a machine to the point where the course or its tests can run:
+#   scripts/setup.sh course   -> system packages, .venv with regkit
+#   scripts/setup.sh test     -> the same plus the test extra
+# Safe to run again: each step checks first and does nothing when already done.
+set -euo pipefail
+
+profile="${1:-course}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="${REGKIT_VENV:-$root/.venv}"
+python="${PYTHON:-python3}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Debian packages the course needs: an Engine, a registry to practise on, a busybox to push.
+debs=(docker.io docker-registry busybox-static git ca-certificates)
+if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    debs+=(python3-venv python3-pip)
+fi
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+    for pkg in "${debs[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing Debian packages: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q >/dev/null
+        # policy-rc.d in containers refuses to start services; that is fine, regkit starts its own.
+        apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        say "missing Debian packages: ${missing[*]}"
+        echo "    install them with: sudo apt-get install ${missing[*]}"
+        echo "    (continuing: the parts that need them will say so)"
+    fi
+fi
+
+extra=""
+[ "$profile" = test ] && extra="[test]"
+stamp="$venv/.regkit-installed$extra"
+if [ ! -x "$venv/bin/python" ]; then
+    say "creating $venv"
+    "$python" -m venv "$venv"
+fi
+if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
+    say "installing regkit$extra into $venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$root$extra"
+    touch "$stamp"
+fi
+
+# Widget state can hold what was typed into the registry form: never let JupyterLab save it.
+overrides="$venv/share/jupyter/lab/settings/overrides.json"
+if [ ! -f "$overrides" ]; then
+    mkdir -p "$(dirname "$overrides")"
+    printf '%s\n' '{"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": false}}' > "$overrides"
+fi
