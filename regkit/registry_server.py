@@ -1,0 +1,428 @@
+"""A real CNCF distribution registry (``docker-registry serve``) run as a child process.
+
+The practice lab stores its images in one of these, and the integration tests push to one.
+Everything the registry keeps lives in ``data_dir``: the generated ``config.yml``, the
+``htpasswd`` file (bcrypt hashes only), the ``storage/`` tree and ``registry.log``. Stopping
+and starting again on the same ``data_dir`` keeps every pushed image.
+
+Example:
+    >>> with RegistryServer("/tmp/reg", htpasswd={"alice": "s3cret"}) as reg:  # doctest: +SKIP
+    ...     reg.url
+    'http://127.0.0.1:41234'
+"""
+
+from __future__ import annotations
+
+import copy
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import bcrypt
+import yaml
+
+from regkit.errors import ServiceError
+
+__all__ = ["RegistryServer", "find_registry_binary"]
+
+_BINARIES = ("docker-registry", "registry")
+_INSTALL_HINT = (
+    "install CNCF distribution: `sudo apt-get install docker-registry` (Debian/Ubuntu), "
+    "or put a `registry` binary on PATH"
+)
+# Apache's `htpasswd -B` default cost. The registry checks the hash on every request of a
+# push, so the usual cost of 12 would add a quarter second to each blob upload.
+_BCRYPT_ROUNDS = 5
+_PORT_ATTEMPTS = 5
+_LOG_TAIL = 15
+
+
+def find_registry_binary() -> str:
+    """Find the distribution registry executable on PATH.
+
+    Returns:
+        The path of ``docker-registry`` (Debian's name) or, failing that, ``registry``.
+
+    Raises:
+        ServiceError: neither is on PATH; the hint says which package to install.
+
+    Example:
+        >>> find_registry_binary()  # doctest: +SKIP
+        '/usr/bin/docker-registry'
+    """
+    for name in _BINARIES:
+        path = shutil.which(name)
+        if path:
+            return path
+    raise ServiceError(
+        "no registry binary found (looked for `docker-registry` and `registry` on PATH)",
+        operation="docker-registry serve config.yml",
+        hint=_INSTALL_HINT,
+    )
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``extra`` into a copy of ``base``; nested dicts merge, a None value deletes."""
+    merged = copy.deepcopy(base)
+    for key, value in extra.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _reveal(password: Any) -> str:
+    """Accept a plain str or a ``regkit.settings.Secret`` without importing settings."""
+    reveal = getattr(password, "reveal", None)
+    return str(reveal()) if callable(reveal) else str(password)
+
+
+class RegistryServer:
+    """A distribution registry process bound to one loopback address, with its data on disk.
+
+    Args:
+        data_dir: where the config, htpasswd, storage and log live; created if missing and
+            reused across restarts (images pushed before a restart are still there).
+        port: the TCP port; 0 picks a free one at ``start()`` (and, after a restart, tries
+            the previous one first so URLs stay valid).
+        host: the address to bind; keep it on loopback.
+        htpasswd: ``{username: password}`` to require HTTP basic auth; passwords are written
+            only as bcrypt hashes. None serves anonymously (``/v2/`` answers 200).
+        extra_config: deep-merged into the generated distribution 2.8 config; nested dicts
+            merge, any other value replaces, and a None value removes that key (e.g.
+            ``{"auth": None, ...}`` before adding token auth). Setting ``auth`` here while
+            also passing ``htpasswd`` leaves two auth providers, which the registry refuses.
+        binary: the registry executable; found with :func:`find_registry_binary` when None.
+
+    Edge cases:
+        The process writes its log (stdout and stderr) to ``data_dir/registry.log``,
+        appending across restarts; it never contains the passwords. A port taken between
+        choosing it and the registry binding it is retried with another free port when
+        ``port`` was 0, and reported as a ServiceError otherwise.
+
+    Example:
+        >>> reg = RegistryServer("/tmp/reg").start()  # doctest: +SKIP
+        >>> reg.address  # doctest: +SKIP
+        '127.0.0.1:41234'
+        >>> reg.stop()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        htpasswd: Mapping[str, Any] | None = None,
+        extra_config: Mapping[str, Any] | None = None,
+        binary: str | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self._requested_port = int(port)
+        self._port = int(port)
+        self._htpasswd = dict(htpasswd) if htpasswd else None
+        self._extra_config = dict(extra_config) if extra_config else {}
+        self._binary = binary
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        users = sorted(self._htpasswd) if self._htpasswd else []
+        where = f"{self.host}:{self._port}" if self._port else self.host
+        return f"RegistryServer({where!r}, data_dir={str(self.data_dir)!r}, users={users}, {state})"
+
+    # -- where it lives -------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The TCP port; 0 until ``start()`` has chosen one when none was requested."""
+        return self._port
+
+    @property
+    def address(self) -> str:
+        """``host:port``, the name Docker uses for this registry (e.g. in image names).
+
+        Raises:
+            ServiceError: the port is not chosen yet (``port=0`` and not started).
+        """
+        if not self._port:
+            raise ServiceError(
+                "the registry has no port yet", hint="call start() first, or pass port=..."
+            )
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self._port}"
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``, the base URL of the registry's HTTP API."""
+        return f"http://{self.address}"
+
+    @property
+    def config_path(self) -> Path:
+        """The generated distribution config file."""
+        return self.data_dir / "config.yml"
+
+    @property
+    def log_path(self) -> Path:
+        """The registry's log (stdout and stderr, appended across restarts)."""
+        return self.data_dir / "registry.log"
+
+    @property
+    def storage_dir(self) -> Path:
+        """The filesystem storage root holding blobs and manifests."""
+        return self.data_dir / "storage"
+
+    @property
+    def running(self) -> bool:
+        """True while the registry process started by this object is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The registry process id while running, else None."""
+        return self._process.pid if self.running and self._process else None
+
+    # -- configuration --------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """Build the distribution 2.8 configuration this server runs with.
+
+        Returns:
+            The config as a dict (what ``config.yml`` will contain), ``extra_config`` merged.
+
+        Example:
+            >>> RegistryServer("/tmp/r", port=5000).config()["http"]["addr"]
+            '127.0.0.1:5000'
+        """
+        config: dict[str, Any] = {
+            "version": 0.1,
+            "log": {"level": "info", "fields": {"service": "registry"}},
+            "storage": {
+                "filesystem": {"rootdirectory": str(self.storage_dir)},
+                "delete": {"enabled": True},
+                "maintenance": {"uploadpurging": {"enabled": False}},
+            },
+            "http": {
+                "addr": self.address,
+                "headers": {"X-Content-Type-Options": ["nosniff"]},
+            },
+        }
+        if self._htpasswd:
+            config["auth"] = {
+                "htpasswd": {"realm": "regkit-registry", "path": str(self.data_dir / "htpasswd")}
+            }
+        return _deep_merge(config, self._extra_config)
+
+    def _write_files(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.storage_dir.mkdir(exist_ok=True)
+        if self._htpasswd:
+            lines = []
+            for user, password in sorted(self._htpasswd.items()):
+                if ":" in user:
+                    raise ServiceError(
+                        f"htpasswd user name {user!r} contains ':'",
+                        hint="choose a user name without a colon",
+                    )
+                hashed = bcrypt.hashpw(
+                    _reveal(password).encode(), bcrypt.gensalt(rounds=_BCRYPT_ROUNDS)
+                )
+                lines.append(f"{user}:{hashed.decode()}\n")
+            _write_private(self.data_dir / "htpasswd", "".join(lines))
+        _write_private(self.config_path, yaml.safe_dump(self.config(), sort_keys=False))
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10) -> RegistryServer:
+        """Start the registry and wait until ``GET /v2/`` answers (200, or 401 with auth).
+
+        Args:
+            timeout: seconds to wait for the registry to answer.
+
+        Returns:
+            This server, so ``RegistryServer(d).start()`` can be assigned directly.
+
+        Raises:
+            ServiceError: the binary is missing, the process exited early (the message
+                carries the last log lines), or ``/v2/`` did not answer within ``timeout``.
+
+        Example:
+            >>> reg = RegistryServer("/tmp/reg").start()  # doctest: +SKIP
+        """
+        if self.running:
+            return self
+        binary = self._binary or find_registry_binary()
+        previous = self._port
+        for attempt in range(_PORT_ATTEMPTS):
+            if self._requested_port:
+                self._port = self._requested_port
+            elif attempt == 0 and previous:
+                self._port = previous  # keep the URL stable across a restart
+            else:
+                self._port = _free_port(self.host)
+            self._write_files()
+            log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
+            with open(self.log_path, "ab") as log:
+                self._process = subprocess.Popen(
+                    [binary, "serve", str(self.config_path)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            outcome = self._wait_ready(timeout, log_start)
+            if outcome == "ready":
+                return self
+            tail = self._log_tail(log_start)
+            self._reap()
+            if outcome == "exited" and "address already in use" in tail:
+                if not self._requested_port:
+                    continue
+                raise ServiceError(
+                    f"port {self._port} on {self.host} is already in use",
+                    operation=f"{binary} serve {self.config_path}",
+                    server_message=tail,
+                    hint="stop whatever listens there, or pass port=0 to pick a free port",
+                )
+            if outcome == "exited":
+                raise ServiceError(
+                    "the registry exited right after starting",
+                    operation=f"{binary} serve {self.config_path}",
+                    server_message=tail,
+                    hint=f"read the log lines above (full log: {self.log_path}) and fix the "
+                    "config or the data directory's permissions",
+                )
+            raise ServiceError(
+                f"the registry did not answer on {self.url}/v2/ within {timeout:g}s",
+                operation=f"{binary} serve {self.config_path}",
+                server_message=tail or None,
+                hint=f"look at {self.log_path}; a slow machine may need a larger timeout",
+            )
+        raise ServiceError(
+            f"could not find a free port on {self.host} after {_PORT_ATTEMPTS} attempts",
+            hint="another program keeps taking ports; retry, or pass an explicit port",
+        )
+
+    def _wait_ready(self, timeout: float, log_start: int) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                return "exited"
+            # Another server already on this port would answer too: only our own
+            # process saying it listens makes the answer ours.
+            if "listening on" in self._log_tail(log_start) and self._answers():
+                return "ready"
+            if time.monotonic() > deadline:
+                return "timeout"
+            time.sleep(0.05)
+
+    def _answers(self) -> bool:
+        conn = http.client.HTTPConnection(self.host, self._port, timeout=1)
+        try:
+            conn.request("GET", "/v2/")
+            return conn.getresponse().status in (200, 401)
+        except OSError:
+            return False
+        finally:
+            conn.close()
+
+    def _log_tail(self, offset: int = 0, lines: int = _LOG_TAIL) -> str:
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(offset)
+                text = log.read().decode(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-lines:]) if lines > 0 else ""
+
+    def _reap(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+    def stop(self, timeout: float = 5) -> None:
+        """Stop the registry: SIGTERM, then SIGKILL if it is still alive after ``timeout``.
+
+        Stopping a server that is not running does nothing. The data directory is kept.
+
+        Args:
+            timeout: seconds to wait after SIGTERM.
+
+        Example:
+            >>> reg.stop()  # doctest: +SKIP
+        """
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def restart(self, timeout: float = 10) -> RegistryServer:
+        """Stop and start again on the same data directory (and the same port if free).
+
+        Args:
+            timeout: seconds to wait for the registry to answer again.
+
+        Returns:
+            This server.
+
+        Raises:
+            ServiceError: as :meth:`start`.
+
+        Example:
+            >>> reg.restart()  # doctest: +SKIP
+        """
+        self.stop()
+        return self.start(timeout)
+
+    def log_tail(self, lines: int = _LOG_TAIL) -> str:
+        """The last lines of the registry's log, to show when something went wrong.
+
+        Args:
+            lines: how many lines.
+
+        Returns:
+            The lines joined with newlines ('' when there is no log yet).
+
+        Example:
+            >>> print(reg.log_tail(3))  # doctest: +SKIP
+        """
+        return self._log_tail(0, lines)
+
+    def __enter__(self) -> RegistryServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file readable by its owner only (the htpasswd hashes, the config)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
