@@ -1,0 +1,566 @@
+"""Start, find and stop the practice lab from another process (standard library only).
+
+The lab runs as its own process (``python -m regkit.lab``). While it runs, it keeps a small
+``lab.json`` in its data directory saying where it answers; :func:`running_lab` reads it so
+settings, notebooks and the CLI find the lab without being told its port. :class:`Lab`
+starts one (for tests and notebooks) and waits until it answers.
+
+Layout of a data directory::
+
+    lab.json         where the running lab answers (removed on a clean stop)
+    lab.db           SQLite: users, projects, members, repositories, artifacts, tags
+    lab.log          the lab's own log (never contains passwords)
+    token.key        the RSA key that signs registry tokens (0600)
+    registry.secret  the password the lab uses to reach its private registry (0600)
+    registry/        the CNCF distribution registry's config and storage
+    tls/             with --tls: the lab's own CA and its server certificate
+
+Example:
+    >>> with Lab("/tmp/lab") as lab:  # doctest: +SKIP
+    ...     lab.url
+    'http://127.0.0.1:41234'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from regkit.errors import ServiceError
+
+__all__ = [
+    "ADMIN_USER",
+    "DEFAULT_ADMIN_PASSWORD",
+    "DEFAULT_LEARNER_PASSWORD",
+    "DEFAULT_PORT",
+    "LEARNER_USER",
+    "Lab",
+    "LabInfo",
+    "default_data_dir",
+    "port_in_use",
+    "reset_lab",
+    "running_lab",
+    "stop_lab",
+]
+
+DEFAULT_PORT = 8080
+ADMIN_USER = "admin"
+LEARNER_USER = "learner"
+# Harbor's documented default (make/harbor.yml.tmpl), so the course's commands work as is.
+DEFAULT_ADMIN_PASSWORD = "Harbor12345"
+DEFAULT_LEARNER_PASSWORD = "Learner12345"
+ADMIN_PASSWORD_ENV = "REGKIT_LAB_ADMIN_PASSWORD"
+LEARNER_PASSWORD_ENV = "REGKIT_LAB_LEARNER_PASSWORD"
+STATE_FILE = "lab.json"
+LOG_FILE = "lab.log"
+_LOG_TAIL = 15
+
+
+def default_data_dir() -> Path:
+    """Where the practice lab keeps its state unless told otherwise.
+
+    Returns:
+        ``$REGKIT_LAB_DIR`` when set, else ``~/.local/share/regkit/lab``.
+
+    Example:
+        >>> str(default_data_dir())  # doctest: +SKIP
+        '/home/me/.local/share/regkit/lab'
+    """
+    configured = os.environ.get("REGKIT_LAB_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".local" / "share" / "regkit" / "lab"
+
+
+@dataclass(frozen=True)
+class LabInfo:
+    """Where a running practice lab answers, as recorded in its ``lab.json``.
+
+    Attributes:
+        url: the base URL (``http://127.0.0.1:8080``), for the API and ``docker login``.
+        host: ``host:port`` as Docker names the registry (the start of image names).
+        port: the TCP port the lab listens on.
+        pid: the lab's process id.
+        tls: True when the lab serves HTTPS with its own CA.
+        ca_path: the CA certificate to trust (``certs.d/<host>/ca.crt``) when ``tls``.
+        data_dir: the lab's data directory.
+        admin_user: the system administrator's user name (``admin``).
+        learner_user: the non-admin account's user name (``learner``).
+        registry_pid: the private registry process behind the lab, if known.
+        bind_host: the address the lab binds (``host`` names it for clients).
+        tls_names: the extra certificate names it was started with.
+
+    Example:
+        >>> info = LabInfo(url="http://127.0.0.1:8080", host="127.0.0.1:8080", port=8080,
+        ...     pid=1, tls=False, ca_path=None, data_dir="/tmp/lab")
+        >>> info.registry_variable()
+        '127.0.0.1:8080/library'
+    """
+
+    url: str
+    host: str
+    port: int
+    pid: int
+    tls: bool
+    ca_path: str | None
+    data_dir: str
+    admin_user: str = ADMIN_USER
+    learner_user: str = LEARNER_USER
+    registry_pid: int | None = None
+    bind_host: str = "127.0.0.1"
+    tls_names: tuple[str, ...] = ()
+
+    @property
+    def registry(self) -> str:
+        """The registry name Docker uses (same as ``host``)."""
+        return self.host
+
+    def registry_variable(self, project: str = "library") -> str:
+        """The slides' ``$REGISTRY``: ``host:port/project``.
+
+        Args:
+            project: the Harbor project images go to.
+
+        Returns:
+            The value to export as ``REGISTRY``.
+        """
+        return f"{self.host}/{project}"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LabInfo:
+        """Build from the JSON ``lab.json`` holds; unknown keys are ignored."""
+        return cls(
+            url=str(data["url"]),
+            host=str(data["host"]),
+            port=int(data["port"]),
+            pid=int(data["pid"]),
+            tls=bool(data.get("tls", False)),
+            ca_path=data.get("ca_path"),
+            data_dir=str(data["data_dir"]),
+            admin_user=str(data.get("admin_user", ADMIN_USER)),
+            learner_user=str(data.get("learner_user", LEARNER_USER)),
+            registry_pid=data.get("registry_pid"),
+            bind_host=str(data.get("bind_host", "127.0.0.1")),
+            tls_names=tuple(data.get("tls_names") or ()),
+        )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_lab_process(pid: int) -> bool:
+    """True if ``pid`` runs the lab (guards against a recycled pid in a stale lab.json)."""
+    if not _pid_alive(pid):
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.exists():  # not Linux: trust the pid
+        return True
+    try:
+        argv = cmdline.read_bytes()
+    except OSError:
+        return False
+    # `python -m regkit.lab ...`, or `regkit lab up --foreground` running it in-process.
+    return b"regkit.lab" in argv or (b"regkit" in argv and b"\0lab\0" in argv)
+
+
+def _read_state(data_dir: Path) -> dict | None:
+    try:
+        return json.loads((data_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def running_lab(data_dir: str | os.PathLike[str] | None = None) -> LabInfo | None:
+    """Find the practice lab running from ``data_dir``, if any.
+
+    Args:
+        data_dir: the lab's data directory; :func:`default_data_dir` when None.
+
+    Returns:
+        Its :class:`LabInfo`, or None when no lab runs there (no ``lab.json``, or the
+        process it names is gone, as after a crash or a reboot).
+
+    Example:
+        >>> info = running_lab()  # doctest: +SKIP
+        >>> info.url if info else "not running"  # doctest: +SKIP
+        'http://127.0.0.1:8080'
+    """
+    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    state = _read_state(directory.expanduser())
+    if not state or not state.get("ready"):
+        return None
+    try:
+        info = LabInfo.from_dict(state)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return info if _is_lab_process(info.pid) else None
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True if something already listens on ``host:port`` (or the port cannot be bound).
+
+    Args:
+        host: the address the lab would bind.
+        port: the TCP port; 0 is never in use.
+
+    Returns:
+        Whether binding would fail.
+
+    Example:
+        >>> port_in_use("127.0.0.1", 0)
+        False
+    """
+    if port == 0:
+        return False
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        # Same option the server uses, so a port in TIME_WAIT is not reported as busy.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _log_tail(path: Path, offset: int) -> str:
+    try:
+        with open(path, "rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-_LOG_TAIL:])
+
+
+def _signal_and_wait(pid: int, sig: int, timeout: float) -> bool:
+    """Send ``sig`` to ``pid`` and wait until it is gone; True if it went away."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            # Reap it if it is our child; otherwise this raises and we poll with kill(0).
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done == pid:
+                return True
+        except ChildProcessError:
+            pass
+        if not _pid_alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def stop_lab(data_dir: str | os.PathLike[str] | None = None, timeout: float = 15) -> bool:
+    """Stop the lab running from ``data_dir`` (SIGTERM, then SIGKILL after ``timeout``).
+
+    Args:
+        data_dir: the lab's data directory; :func:`default_data_dir` when None.
+        timeout: seconds to wait for a clean stop before killing it.
+
+    Returns:
+        True if a running lab was stopped, False if none was running.
+
+    Example:
+        >>> stop_lab()  # doctest: +SKIP
+        True
+    """
+    info = running_lab(data_dir)
+    if info is None:
+        return False
+    if not _signal_and_wait(info.pid, signal.SIGTERM, timeout):
+        _signal_and_wait(info.pid, signal.SIGKILL, 5)
+        _kill_registry(info.registry_pid, Path(info.data_dir))
+        (Path(info.data_dir) / STATE_FILE).unlink(missing_ok=True)
+    return True
+
+
+def reset_lab(data_dir: str | os.PathLike[str] | None = None) -> None:
+    """Wipe a stopped lab back to its first-start state, keeping its accounts.
+
+    Removes every image (the registry's storage), every repository, artifact and tag, and
+    every project except ``library`` (whose memberships stay). Users and their passwords,
+    the token key and the TLS CA (which learners may have installed) are kept.
+
+    Args:
+        data_dir: the lab's data directory; :func:`default_data_dir` when None.
+
+    Raises:
+        ServiceError: the lab is running (stop it first; ``regkit lab reset`` does).
+
+    Example:
+        >>> reset_lab("/tmp/lab")  # doctest: +SKIP
+    """
+    directory = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    info = running_lab(directory)
+    if info is not None:
+        raise ServiceError(f"the practice lab at {info.url} is running",
+                           hint="stop it first (`regkit lab down`), or use `regkit lab reset "
+                           "--yes`, which stops and restarts it")
+    shutil.rmtree(directory / "registry" / "storage", ignore_errors=True)
+    if (directory / "lab.db").exists():
+        from regkit.lab.store import Store
+
+        store = Store(directory / "lab.db")
+        try:
+            store.reset()
+        finally:
+            store.close()
+
+
+def _kill_registry(pid: int | None, data_dir: Path) -> None:
+    """SIGKILL the lab's registry if ``pid`` still runs it (checked by its config path)."""
+    if not pid or not _pid_alive(pid):
+        return
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    try:
+        if str(data_dir / "registry") not in cmdline.read_bytes().decode(errors="replace"):
+            return
+    except OSError:
+        return
+    _signal_and_wait(pid, signal.SIGKILL, 5)
+
+
+class Lab:
+    """A practice lab process started from Python, for tests and notebooks.
+
+    Args:
+        data_dir: where the lab keeps its state; created if missing, reused across runs.
+        port: the TCP port; 0 picks a free one.
+        host: the address to bind; keep it on loopback (anything else is reachable from
+            other machines, and the lab prints a warning).
+        tls: serve HTTPS with the lab's own CA (``ca_path`` is the file to trust).
+        admin_password: set the ``admin`` password (else ``$REGKIT_LAB_ADMIN_PASSWORD``,
+            else ``Harbor12345`` on first start; an existing password is kept).
+        learner_password: the same for the ``learner`` account (``Learner12345``).
+        tls_names: extra DNS names or IP addresses for the server certificate.
+        timeout: seconds :meth:`start` waits for the lab to answer.
+
+    Edge cases:
+        Passwords reach the lab process through its environment, never its command line.
+        :meth:`kill` is SIGKILL for the lab and its registry, as a crash would do; the
+        next :meth:`start` on the same directory finds every image and record again.
+
+    Example:
+        >>> lab = Lab("/tmp/lab").start()  # doctest: +SKIP
+        >>> lab.host  # doctest: +SKIP
+        '127.0.0.1:41234'
+        >>> lab.stop()  # doctest: +SKIP
+    """
+
+    admin_user = ADMIN_USER
+    learner_user = LEARNER_USER
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        port: int = 0,
+        host: str = "127.0.0.1",
+        tls: bool = False,
+        *,
+        admin_password: str | None = None,
+        learner_password: str | None = None,
+        tls_names: tuple[str, ...] | list[str] = (),
+        timeout: float = 30,
+    ) -> None:
+        self.data_dir = Path(data_dir).expanduser()
+        self.port = int(port)
+        self.bind_host = host
+        self.tls = tls
+        self.tls_names = tuple(tls_names)
+        self.timeout = timeout
+        self._admin_password = admin_password
+        self._learner_password = learner_password
+        self._process: subprocess.Popen[bytes] | None = None
+        self.info: LabInfo | None = None
+
+    def __repr__(self) -> str:
+        where = self.info.url if self.info else f"{self.bind_host}:{self.port or 'auto'}"
+        state = "running" if self.running else "stopped"
+        return f"Lab({where!r}, data_dir={str(self.data_dir)!r}, {state})"
+
+    @property
+    def admin_password(self) -> str:
+        """The admin password this object starts the lab with (Harbor's default if unset)."""
+        return (self._admin_password or os.environ.get(ADMIN_PASSWORD_ENV)
+                or DEFAULT_ADMIN_PASSWORD)
+
+    @property
+    def learner_password(self) -> str:
+        """The learner password this object starts the lab with."""
+        return (self._learner_password or os.environ.get(LEARNER_PASSWORD_ENV)
+                or DEFAULT_LEARNER_PASSWORD)
+
+    @property
+    def running(self) -> bool:
+        """True while the lab process started by this object is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def _require_info(self) -> LabInfo:
+        if self.info is None:
+            raise ServiceError("the lab is not started", hint="call start() first")
+        return self.info
+
+    @property
+    def url(self) -> str:
+        """The base URL (``http://127.0.0.1:PORT``, or ``https://`` with TLS)."""
+        return self._require_info().url
+
+    @property
+    def host(self) -> str:
+        """``host:port``, the registry name Docker uses."""
+        return self._require_info().host
+
+    @property
+    def ca_path(self) -> str | None:
+        """The lab's CA certificate when it serves TLS, else None."""
+        return self._require_info().ca_path
+
+    def command(self) -> list[str]:
+        """The command line that runs the lab in the foreground (no secrets in it)."""
+        argv = [sys.executable, "-m", "regkit.lab", "--data-dir", str(self.data_dir),
+                "--port", str(self.port), "--host", self.bind_host]
+        if self.tls:
+            argv.append("--tls")
+        for name in self.tls_names:
+            argv += ["--tls-name", name]
+        return argv
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self._admin_password:
+            env[ADMIN_PASSWORD_ENV] = self._admin_password
+        if self._learner_password:
+            env[LEARNER_PASSWORD_ENV] = self._learner_password
+        # The child must import this very regkit, wherever it was imported from.
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(
+            [package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        return env
+
+    def start(self) -> Lab:
+        """Start the lab in the background and wait until it answers.
+
+        Returns:
+            This lab, so ``Lab(d).start()`` can be assigned directly.
+
+        Raises:
+            ServiceError: a lab already runs from this data directory, the port is busy,
+                the process exited (the message carries the last log lines), or it did not
+                answer within ``timeout`` seconds.
+
+        Example:
+            >>> lab = Lab("/tmp/lab").start()  # doctest: +SKIP
+        """
+        if self.running:
+            return self
+        other = running_lab(self.data_dir)
+        if other is not None:
+            raise ServiceError(
+                f"a practice lab already runs from {self.data_dir} at {other.url}",
+                hint="use that one (regkit.lab.running_lab()), or stop it with "
+                "`regkit lab down`",
+            )
+        if port_in_use(self.bind_host, self.port):
+            raise ServiceError(
+                f"port {self.port} on {self.bind_host} is already in use",
+                hint=f"stop what listens there, or choose another port with --port "
+                f"(e.g. --port {self.port + 1}; --port 0 picks a free one)",
+            )
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        log_path = self.data_dir / LOG_FILE
+        log_start = log_path.stat().st_size if log_path.exists() else 0
+        with open(log_path, "ab") as log:
+            self._process = subprocess.Popen(
+                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=self._environment(), start_new_session=True,
+            )
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if self._process.poll() is not None:
+                tail = _log_tail(log_path, log_start)
+                self._process = None
+                raise ServiceError(
+                    "the practice lab exited while starting",
+                    operation=" ".join(self.command()),
+                    server_message=tail or None,
+                    hint=f"read the lines above (full log: {log_path})",
+                )
+            state = _read_state(self.data_dir)
+            if state and state.get("ready") and state.get("pid") == self._process.pid:
+                self.info = LabInfo.from_dict(state)
+                return self
+            if time.monotonic() > deadline:
+                tail = _log_tail(log_path, log_start)
+                self.stop()
+                raise ServiceError(
+                    f"the practice lab did not answer within {self.timeout:g}s",
+                    operation=" ".join(self.command()),
+                    server_message=tail or None,
+                    hint=f"look at {log_path}; a slow machine may need a larger timeout",
+                )
+            time.sleep(0.02)
+
+    def stop(self, timeout: float = 15) -> None:
+        """Stop the lab cleanly (SIGTERM, then SIGKILL after ``timeout``); data is kept.
+
+        Stopping a lab that is not running does nothing.
+
+        Args:
+            timeout: seconds to wait for a clean stop.
+
+        Example:
+            >>> lab.stop()  # doctest: +SKIP
+        """
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._process = process
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the lab and its registry without any clean-up, as a crash would.
+
+        ``lab.json`` is left behind (as after a real crash); :func:`running_lab` sees that
+        its process is gone, and the next :meth:`start` takes over the directory.
+
+        Example:
+            >>> lab.kill()  # doctest: +SKIP
+        """
+        process, self._process = self._process, None
+        if process is None:
+            return
+        state = _read_state(self.data_dir) or {}
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if state.get("pid") == process.pid:
+            _kill_registry(state.get("registry_pid"), self.data_dir)
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
