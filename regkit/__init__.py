@@ -25,6 +25,7 @@ _LAZY = {
     "RegistrySettings": "regkit.settings",
     "Secret": "regkit.settings",
     "Engine": "regkit.engine",
+    "Harbor": "regkit.harbor",
 }
 
 __all__ = ["__version__", *_LAZY]

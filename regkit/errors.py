@@ -128,7 +128,7 @@ class RegistryUnreachable(RegkitError):
 
 
 class InsecureRegistryError(RegkitError):
-    """HTTP vs HTTPS mismatch: the Engine speaks HTTPS, the registry answers plain HTTP."""
+    """HTTP vs HTTPS mismatch: one side speaks HTTPS, the other plain HTTP (either way round)."""
 
     default_hint = (
         "either serve the registry over HTTPS, or add it to \"insecure-registries\" in "
