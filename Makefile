@@ -27,9 +27,12 @@ course: lab
 run: lab
 	$(REGKIT) course run
 
+# The notebooks run under nbval in strict mode: every stored output is compared.
+NBVAL = --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+
 test:
 	scripts/setup.sh test
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest $(NBVAL) $(PYTEST_ARGS) tests notebooks
 
 unit:
 	scripts/setup.sh test

@@ -14,6 +14,7 @@ import sys
 # Area modules, in the order their commands appear in ``regkit --help``.
 _AREAS = [
     "regkit.commands.engine",
+    "regkit.commands.course",
     "regkit.lab.commands",
 ]
 
