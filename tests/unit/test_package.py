@@ -26,10 +26,10 @@ def _requirement_names(requirements: list[str]) -> dict[str, str]:
 
 
 def test_environment_yml_matches_pyproject():
-    tomllib = pytest.importorskip("tomllib")
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from 3.11")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = _requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
-    yaml = pytest.importorskip("yaml")
+    import yaml
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = [d for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip"))]
     assert _requirement_names(conda) == wanted

@@ -6,9 +6,8 @@ from __future__ import annotations
 import io
 import json
 
+import ipywidgets
 import pytest
-
-ipywidgets = pytest.importorskip("ipywidgets")
 
 from regkit import course  # noqa: E402
 from regkit.errors import SettingsError  # noqa: E402
