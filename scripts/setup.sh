@@ -14,6 +14,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # Debian packages the course needs: an Engine, a registry to practise on, a busybox to push.
 debs=(docker.io docker-registry busybox-static git ca-certificates)
+# The browser tests drive Debian's Chromium (Playwright cannot download a browser here).
+[ "$profile" = test ] && debs+=(chromium)
 if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     debs+=(python3-venv python3-pip)
 fi
