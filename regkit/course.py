@@ -26,37 +26,56 @@ Example:
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import shlex
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from regkit import docker_cli
 from regkit.engine import Engine, LoginResult, PushResult
-from regkit.errors import RegkitError
+from regkit.errors import AuthenticationError, InvalidReference, RegistryError, RegkitError
 from regkit.settings import DEFAULT_URL, RegistrySettings
 
 if TYPE_CHECKING:
     from regkit.harbor import Harbor
     from regkit.lab import Lab, LabInfo
     from regkit.private_engine import PrivateEngine
+    from regkit.reference import ImageReference
     from regkit.widgets import RepositoryTable
 
 __all__ = [
     "PACKAGES",
     "Course",
+    "Table",
+    "DockerConfig",
+    "api_get",
     "check_engine",
     "check_login",
     "check_packages",
     "check_registry",
     "default_settings",
+    "docker_config",
+    "explain_references",
+    "get_busybox",
     "login",
     "prepare",
     "push",
     "repositories",
     "show_command",
+    "token_flow",
+    # lessons 08 to 12
+    "artifact_table",
+    "build",
+    "build_and_push_stack",
+    "delete_repository",
+    "ensure_pushed",
+    "ensure_stack",
+    "repository_table",
+    "stack_table",
 ]
 
 # import name -> the distribution to install, for the Python packages check.
@@ -360,9 +379,26 @@ def login(target: Course | RegistrySettings) -> LoginResult:
 
 def _login(settings: RegistrySettings, engine: Engine, say: Callable[[str], None]) -> LoginResult:
     say(f"$ {docker_cli.login_command(settings)}")
-    result = engine.login(settings)
+    try:
+        result = engine.login(settings)
+    except AuthenticationError as err:
+        if err.hint == AuthenticationError.default_hint:
+            err.hint = _credentials_hint(settings)
+        raise
     say(result.status)
     return result
+
+
+def _credentials_hint(settings: RegistrySettings) -> str:
+    # The generic hint names the lab's well-known password, which no notebook output may
+    # show; the course knows which registry it talks to and can say what to do there.
+    if settings.url == DEFAULT_URL or _running_lab_at(settings.url) is not None:
+        return ("check the username and password; for the practice lab's admin, run the "
+                "form cell again and leave its Password field empty (and REGKIT_PASSWORD "
+                "unset): the course then uses the lab's own; `regkit lab status` lists the "
+                "accounts")
+    return ("check the username and password (the form's fields, or REGKIT_USERNAME / "
+            "REGKIT_PASSWORD); a Harbor robot account's name starts with robot$")
 
 
 def push(
@@ -450,16 +486,453 @@ def repositories(course: Course, project: str | None = None) -> RepositoryTable:
     return RepositoryTable.load(course.harbor, project)
 
 
-def _curl(settings: RegistrySettings, path: str) -> str:
-    parts = ["curl", "-s"]
-    if settings.username:
-        parts += ["-u", f'"{settings.username}:${docker_cli.PASSWORD_VARIABLE}"']
+def _curl(settings: RegistrySettings, path: str, **options: Any) -> str:
+    return " ".join(_curl_groups(settings, path, **options))
+
+
+def _curl_groups(
+    settings: RegistrySettings,
+    path: str,
+    *,
+    flags: str = "-s",
+    anonymous: bool = False,
+    headers: Sequence[str] = (),
+    url: str | None = None,
+) -> list[str]:
+    """The words of a ``curl`` command, each option with its value, the URL last."""
+    groups = [f"curl {flags}"]
+    if settings.username and not anonymous:
+        user, variable = settings.username, docker_cli.PASSWORD_VARIABLE
+        # A robot account's name holds a `$`, which double quotes would expand.
+        quoted = f'"{user}:${variable}"' if shlex.quote(user) == user else (
+            f'{shlex.quote(user)}:"${variable}"')
+        groups.append(f"-u {quoted}")
+    groups += [f'-H "{header}"' for header in headers]
     if isinstance(settings.verify, str):
-        parts += ["--cacert", settings.verify]
+        groups.append(f"--cacert {shlex.quote(settings.verify)}")
     elif settings.verify is False and settings.scheme == "https":
-        parts.append("-k")
-    parts.append(f"{settings.base_url}{path}")
-    return " ".join(parts)
+        groups.append("-k")
+    groups.append(shlex.quote(url or f"{settings.base_url}{path}"))
+    return groups
+
+
+# -- lessons 01, 05, 06, 07: Harbor's identity, the login, $REGISTRY, a first push -----------
+
+# The manifest types a registry may hold for an image pushed by Docker or BuildKit.
+_MANIFEST_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+)
+
+
+def _json_text(value: Any) -> str:
+    """JSON laid out for a projector: one key per line, each list item on one line."""
+    if isinstance(value, dict) and value:
+        lines = []
+        for key, item in value.items():
+            if isinstance(item, list) and item:
+                inner = ",\n".join(f"    {json.dumps(element)}" for element in item)
+                lines.append(f"  {json.dumps(key)}: [\n{inner}\n  ]")
+            else:
+                lines.append(f"  {json.dumps(key)}: {json.dumps(item)}")
+        return "{\n" + ",\n".join(lines) + "\n}"
+    if isinstance(value, list) and value:
+        return "[\n" + ",\n".join(f"  {json.dumps(element)}" for element in value) + "\n]"
+    return json.dumps(value)
+
+
+def _anonymous(settings: RegistrySettings) -> RegistrySettings:
+    return settings.replace(username=None, password=None)
+
+
+def api_get(course: Course, path: str, *, anonymous: bool = False) -> Any:
+    """Ask Harbor's API one question, print the ``curl`` that does the same, then the answer.
+
+    Args:
+        course: from :func:`prepare`.
+        path: the endpoint under ``/api/v2.0``: ``/systeminfo``, ``/health``, ``/ping``...
+            (a path that already starts with ``/api/v2.0`` is taken as is).
+        anonymous: ask without credentials, as someone who has not logged in does.
+
+    Returns:
+        The decoded JSON answer; the text for an answer that is not JSON (``/ping``
+        answers ``Pong``).
+
+    Raises:
+        AuthenticationError: the endpoint needs a login, or the credentials were refused.
+        RegkitError: Harbor could not be asked (unreachable, TLS, refused).
+
+    Edge cases:
+        Harbor answers ``/systeminfo`` to anyone, with fewer fields for anonymous
+        callers (no version, no URL); ``/health`` answers 200 even when a component is
+        unhealthy, so read each ``status``.
+
+    Example:
+        >>> api_get(c, "/health")  # doctest: +SKIP
+        $ curl -s -u "admin:$REGKIT_PASSWORD" http://127.0.0.1:8080/api/v2.0/health
+        {
+          "status": "healthy",
+          "components": [
+            {"name": "core", "status": "healthy"},
+            ...
+    """
+    from regkit.harbor.api import HarborAPI
+    from regkit.harbor.urls import API_PREFIX
+
+    if not path.startswith("/"):
+        path = "/" + path
+    if not path.startswith(API_PREFIX + "/"):
+        path = API_PREFIX + path
+    settings = _anonymous(course.settings) if anonymous else course.settings
+    api = HarborAPI(settings) if anonymous else course.harbor.api
+    show_command(_curl(settings, path))
+    answer = api.request("GET", path)
+    try:
+        body = answer.json()
+    except ValueError:
+        print(answer.text, flush=True)
+        return answer.text
+    print(_json_text(body), flush=True)
+    return body
+
+
+def _hub_reason(ref: ImageReference) -> str:
+    if ref.registry is not None:
+        return "written as Docker Hub's own name"
+    first = ref.path.split("/", 1)[0]
+    if "/" not in ref.path:
+        return "no host in the name"
+    return f"{first!r} is not a host: no '.', no ':port', not 'localhost'"
+
+
+def explain_references(*names: str) -> list[ImageReference | None]:
+    """Show how Docker reads image names: which registry, which Harbor project, which tag.
+
+    For each name, prints the registry Docker will contact, the repository, the Harbor
+    project (the path's first part) and the tag, or why Docker refuses the name.
+
+    Args:
+        *names: image names as a learner would write them (``$REGISTRY/busybox`` already
+            expanded).
+
+    Returns:
+        The parsed references, in order; None for a name Docker refuses.
+
+    Edge cases:
+        A name whose first part has no ``.``, no ``:port`` and is not ``localhost`` is a
+        Docker Hub name, however much it looks like a host (``harbor/library/busybox``).
+        On a registry other than Docker Hub, a one-part path names the project too:
+        Harbor reads ``h:8080/busybox`` as project ``busybox``.
+
+    Example:
+        >>> refs = explain_references("harbor/library/busybox")
+        harbor/library/busybox
+          registry     docker.io  (Docker Hub: 'harbor' is not a host: no '.', no ':port', not 'localhost')
+          repository   harbor/library/busybox
+          tag          latest  (none written: Docker uses latest)
+    """
+    from regkit.reference import DEFAULT_DOMAIN, parse_reference
+
+    found: list[ImageReference | None] = []
+    for name in names:
+        print(name or "(empty)")
+        try:
+            ref = parse_reference(name)
+        except InvalidReference as err:
+            print(f"  ✗ Docker refuses it: {err.message}")
+            if err.hint:
+                print(f"    how to fix: {err.hint}")
+            found.append(None)
+            continue
+        if ref.domain == DEFAULT_DOMAIN:
+            print(f"  registry     {ref.domain}  (Docker Hub: {_hub_reason(ref)})")
+            print(f"  repository   {ref.repository}")
+        else:
+            print(f"  registry     {ref.domain}")
+            print(f"  repository   {ref.repository}")
+            note = ""
+            if "/" not in ref.path:
+                note = "  ⚠ no project/ in the path: Harbor takes the name as the project"
+            print(f"  project      {ref.project}{note}")
+        if ref.tag is not None:
+            print(f"  tag          {ref.tag}")
+        elif ref.digest is None:
+            print("  tag          latest  (none written: Docker uses latest)")
+        if ref.digest is not None:
+            print(f"  digest       {ref.digest}")
+        found.append(ref)
+    sys.stdout.flush()
+    return found
+
+
+@dataclass(frozen=True)
+class DockerConfig:
+    """What the Docker CLI's ``config.json`` holds about registry logins (never the secrets).
+
+    Made by :func:`docker_config`. Two snapshots compare equal when the file did not
+    change between them (same bytes, or absent both times).
+
+    Attributes:
+        shown_as: the file as a learner would name it (``~/.docker/config.json``, or
+            ``$DOCKER_CONFIG/config.json``).
+        exists: whether the file exists.
+        fingerprint: SHA-256 of the file's bytes, None when absent.
+        stored: registries whose credentials sit in the file itself (base64, not encrypted).
+        helpers: registry -> the credential helper holding its credentials (``credsStore``
+            applies to every registry listed under ``auths``; ``credHelpers`` per registry).
+        valid: False when the file is not valid JSON (Docker would refuse it too).
+
+    Example:
+        >>> config = docker_config({"DOCKER_CONFIG": "/nonexistent"})
+        >>> config.exists, config.describe("127.0.0.1:8080")
+        (False, '$DOCKER_CONFIG/config.json: no credentials for 127.0.0.1:8080')
+    """
+
+    shown_as: str
+    exists: bool
+    fingerprint: str | None
+    stored: tuple[str, ...] = ()
+    helpers: tuple[tuple[str, str], ...] = ()
+    valid: bool = True
+
+    def describe(self, registry: str) -> str:
+        """One line: does the Docker CLI keep credentials for ``registry``, and where.
+
+        A missing file and a file without an entry for ``registry`` read the same: either
+        way the CLI has no credentials for it.
+
+        Args:
+            registry: the registry's ``host[:port]``.
+
+        Returns:
+            The line.
+
+        Example:
+            >>> DockerConfig("~/.docker/config.json", True, "ab", ("h:5000",)).describe("h:5000")
+            '~/.docker/config.json: credentials for h:5000, base64-encoded (not encrypted)'
+        """
+        if not self.valid:
+            return f"{self.shown_as}: not valid JSON (Docker would refuse to read it)"
+        helper = dict(self.helpers).get(registry)
+        if helper:
+            return (f"{self.shown_as}: credentials for {registry} are in the credential "
+                    f"helper docker-credential-{helper}, not in the file")
+        if registry in self.stored:
+            return f"{self.shown_as}: credentials for {registry}, base64-encoded (not encrypted)"
+        return f"{self.shown_as}: no credentials for {registry}"
+
+
+def _registry_key(key: str) -> str:
+    """``https://h:5000/v1/`` -> ``h:5000``: the CLI has stored both forms over the years."""
+    return key.split("://", 1)[-1].split("/", 1)[0].lower()
+
+
+def docker_config(environ: Mapping[str, str] | None = None) -> DockerConfig:
+    """Look at the Docker CLI's ``config.json``, where ``docker login`` keeps credentials.
+
+    The file is ``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``. Nothing
+    secret is read into the result: only which registries have credentials, and where.
+
+    Args:
+        environ: the variables to read ``DOCKER_CONFIG`` and ``HOME`` from; ``os.environ``
+            when None.
+
+    Returns:
+        A :class:`DockerConfig` snapshot; take one before and one after an action to
+        see whether the action wrote the file.
+
+    Example:
+        >>> before = docker_config()
+        >>> before == docker_config()
+        True
+    """
+    import hashlib
+    from pathlib import Path
+
+    env = os.environ if environ is None else environ
+    if env.get("DOCKER_CONFIG"):
+        folder, shown_as = Path(env["DOCKER_CONFIG"]), "$DOCKER_CONFIG/config.json"
+    else:
+        home = env.get("HOME") or str(Path.home())
+        folder, shown_as = Path(home) / ".docker", "~/.docker/config.json"
+    try:
+        data = (folder / "config.json").read_bytes()
+    except OSError:
+        return DockerConfig(shown_as, False, None)
+    fingerprint = hashlib.sha256(data).hexdigest()
+    try:
+        content = json.loads(data or b"{}")
+    except ValueError:
+        return DockerConfig(shown_as, True, fingerprint, valid=False)
+    if not isinstance(content, dict):
+        return DockerConfig(shown_as, True, fingerprint, valid=False)
+    auths = content.get("auths") if isinstance(content.get("auths"), dict) else {}
+    helpers: dict[str, str] = {}
+    store = content.get("credsStore")
+    stored = []
+    for key, entry in auths.items():
+        if isinstance(entry, dict) and (entry.get("auth") or entry.get("identitytoken")):
+            stored.append(_registry_key(key))
+        elif isinstance(store, str) and store:
+            helpers[_registry_key(key)] = store
+    per_registry = content.get("credHelpers")
+    if isinstance(per_registry, dict):
+        helpers.update({_registry_key(k): str(v) for k, v in per_registry.items() if v})
+    return DockerConfig(shown_as, True, fingerprint, tuple(sorted(set(stored))),
+                        tuple(sorted(helpers.items())))
+
+
+def get_busybox(course: Course, tag: str = "busybox:latest") -> str:
+    """The slide's ``docker pull busybox``, made to work offline too.
+
+    Prints the slide's command, then makes sure ``tag`` is on the Engine: already there,
+    pulled from Docker Hub, or (when Docker Hub cannot be reached) built offline by
+    regkit ``FROM scratch`` with the host's static busybox binary. Says which.
+
+    Args:
+        course: from :func:`prepare`.
+        tag: the local name to give it.
+
+    Returns:
+        The image id (``sha256:...``).
+
+    Raises:
+        BuildError: Docker Hub cannot be reached and no static busybox binary is
+            installed (the hint says which package to install).
+        EngineUnavailable: no Engine answers.
+
+    Example:
+        >>> get_busybox(c)  # doctest: +SKIP
+        $ docker pull busybox
+        busybox:latest is on the Engine: built offline by regkit, as the pull failed
+          image id   sha256:...
+    """
+    from regkit.busybox import OFFLINE_LABEL
+
+    show_command(docker_cli.pull_command("busybox"))
+    image_id = course.engine.ensure_busybox(tag)
+    labels = course.engine.client.inspect_image(image_id)["Config"].get("Labels") or {}
+    if labels.get(OFFLINE_LABEL) == "true":
+        print(f"{tag} is on the Engine: built offline by regkit, as the pull failed")
+    else:
+        print(f"{tag} is on the Engine")
+    print(f"  image id   {image_id}", flush=True)
+    return image_id
+
+
+def _challenge(header: str) -> tuple[str, dict[str, str]]:
+    """``Bearer realm="r",service="s"`` -> ``("bearer", {"realm": "r", "service": "s"})``."""
+    import re
+
+    scheme, _, rest = header.strip().partition(" ")
+    params = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+    return scheme.lower(), params
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    import base64
+
+    try:
+        payload = token.split(".")[1]
+        return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+    except (IndexError, ValueError, TypeError):
+        return {}
+
+
+def token_flow(course: Course, name: str = "busybox", tag: str = "latest") -> str:
+    """Walk the path a ``docker push`` takes through Harbor's authentication, by hand.
+
+    Three real requests, each printed as ``curl`` first: ``/v2/`` without credentials
+    (Harbor answers 401 and names its token service), the token service with the
+    username and password (a token for ``pull,push`` on one repository; its claims are
+    shown, never the token), then the manifest ``tag`` points to, read with that token:
+    its ``Docker-Content-Digest`` is the digest ``docker push`` printed.
+
+    Args:
+        course: from :func:`prepare`, with credentials in its settings.
+        name: the repository in the course's project.
+        tag: the tag whose manifest is read.
+
+    Returns:
+        The manifest digest the registry serves for ``name:tag``.
+
+    Raises:
+        RegistryError: the registry does not ask for a bearer token (not a Harbor, or a
+            registry with basic authentication only).
+        AuthenticationError: the token service refused the credentials.
+        NotFoundError: no such repository or tag (push it first).
+        RegkitError: the registry could not be reached.
+
+    Edge cases:
+        A wrong password is not always refused by the token service: like Harbor, it may
+        hand out an anonymous token with no rights (``access`` is then empty) and the
+        read fails afterwards. A user without the push right gets a token with ``pull``
+        only.
+
+    Example:
+        >>> token_flow(c)  # doctest: +SKIP
+        1. Without credentials, /v2/ answers with a challenge:
+        $ curl -si http://127.0.0.1:8080/v2/
+        ...
+    """
+    from urllib.parse import urlencode, urlsplit
+
+    from regkit.harbor.api import HarborAPI
+
+    settings = course.settings
+    repository = f"{settings.project}/{name}"
+    visitor = HarborAPI(_anonymous(settings))
+
+    print("1. Without credentials, /v2/ answers with a challenge:")
+    show_command(_curl(settings, "/v2/", flags="-si", anonymous=True))
+    answer = visitor.request("GET", "/v2/", ok=(200, 401))
+    header = answer.headers.get("Www-Authenticate", "")
+    scheme, params = _challenge(header)
+    print(f"HTTP {answer.status_code} {answer.reason}")
+    if answer.status_code != 401 or scheme != "bearer" or not params.get("realm"):
+        raise RegistryError(
+            f"{settings.host} does not ask for a bearer token on /v2/ "
+            f"(HTTP {answer.status_code}, Www-Authenticate: {header or 'none'})",
+            operation=f"GET {settings.base_url}/v2/",
+            hint="this walk-through needs Harbor (or the practice lab): a registry with "
+                 "basic authentication has no token service",
+        )
+    print(f"Www-Authenticate: {header}\n")
+
+    print("2. The token service gives a token for this push (the token itself is not shown):")
+    realm = urlsplit(params["realm"])
+    query = {"service": params.get("service", ""), "scope": f"repository:{repository}:pull,push"}
+    url = f"{params['realm']}?{urlencode(query, safe=':/,')}"
+    show_command(f"TOKEN=$({_curl(settings, '', url=url)} | jq -r .token)")
+    realm_base = f"{realm.scheme}://{realm.netloc}"
+    issuer = course.harbor.api if realm_base == settings.base_url else HarborAPI(
+        settings.replace(url=realm_base))
+    reply = issuer.request("GET", realm.path, params=query).json()
+    claims = _jwt_claims(str(reply.get("token") or reply.get("access_token") or ""))
+    print(f"HTTP 200: a token, expires_in {reply.get('expires_in')}")
+    for label, key in (("issuer", "iss"), ("subject", "sub"), ("audience", "aud")):
+        print(f"  {label:<10} {claims.get(key) or '(none)'}")
+    access = claims.get("access") or []
+    for entry in access:
+        print(f"  {'access':<10} {entry.get('type')} {entry.get('name')}: "
+              f"{', '.join(entry.get('actions') or []) or 'nothing'}")
+    if not access:
+        print(f"  {'access':<10} nothing")
+    print()
+
+    print(f"3. With the token, the manifest {repository}:{tag} is read:")
+    path = f"/v2/{repository}/manifests/{tag}"
+    groups = _curl_groups(settings, path, flags="-sI", anonymous=True,
+                          headers=["Authorization: Bearer $TOKEN",
+                                   *(f"Accept: {kind}" for kind in _MANIFEST_TYPES)])
+    show_command(" \\\n    ".join(groups))
+    bearer = {"Authorization": f"Bearer {reply.get('token') or reply.get('access_token')}",
+              "Accept": ", ".join(_MANIFEST_TYPES)}
+    head = visitor.request("HEAD", path, headers=bearer, project=settings.project)
+    digest = head.headers.get("Docker-Content-Digest", "")
+    print(f"HTTP {head.status_code} {head.reason}")
+    print(f"Docker-Content-Digest: {digest}", flush=True)
+    return digest
 
 
 # -- the setup checks of notebook 00 --------------------------------------------------------
@@ -563,3 +1036,463 @@ def check_login() -> bool:
     except RegkitError as err:
         return _failed("login", err.message, err.hint)
     return _ok("login", f"{result.username} at {result.registry}, {result.status}")
+
+
+# -- lessons 08 to 12: Harbor's pages, DockerCoins built and pushed, tags ---------------------
+
+
+class Table:
+    """A small table: HTML in a notebook, aligned text elsewhere (and in stored outputs).
+
+    The views of notebooks 08 to 12 (a few repositories, some artifacts, what a build
+    pushed) are all made of these. Cells are shown as given; numbers in ``numeric``
+    columns are right-aligned, as Harbor aligns them.
+
+    Args:
+        title: the caption.
+        columns: the column names.
+        rows: the rows, one value per column (turned into text with ``str``).
+        numeric: names of the columns to right-align.
+
+    Example:
+        >>> print(Table("Artifacts", ("Tags", "Count"), [("v0.1", 1)], numeric=("Count",)))
+        Artifacts
+        Tags  Count
+        v0.1      1
+    """
+
+    def __init__(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                 *, numeric: Iterable[str] = ()) -> None:
+        self.title = title
+        self.columns = tuple(columns)
+        self.rows = [tuple(str(value) for value in row) for row in rows]
+        self.numeric = frozenset(numeric)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __str__(self) -> str:
+        if not self.rows:
+            return f"{self.title}\n{'  '.join(self.columns)}\n(none)"
+        widths = [max(len(line[i]) for line in [self.columns, *self.rows])
+                  for i in range(len(self.columns))]
+        lines = [self.title]
+        for line in [self.columns, *self.rows]:
+            cells = [value.rjust(width) if name in self.numeric else value.ljust(width)
+                     for name, value, width in zip(self.columns, line, widths)]
+            lines.append("  ".join(cells).rstrip())
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Table({self.title!r}, {len(self.rows)} rows)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        def align(name: str) -> str:
+            return "right" if name in self.numeric else "left"
+
+        head = "".join(f"<th style='text-align:{align(c)}'>{html.escape(c)}</th>"
+                       for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td style='text-align:{align(c)}'>{html.escape(v)}</td>"
+                             for c, v in zip(self.columns, row)) + "</tr>"
+            for row in self.rows
+        ) or f"<tr><td colspan='{len(self.columns)}'>(none)</td></tr>"
+        return (f"<table class='regkit-table'><caption style='text-align:left'>"
+                f"{html.escape(self.title)}</caption><thead><tr>{head}</tr></thead>"
+                f"<tbody>{body}</tbody></table>")
+
+
+def _utc_minute(value: Any) -> str:
+    # To the minute in UTC, as RepositoryTable shows times: the same for every reader.
+    from datetime import timezone
+
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def _short_digest(digest: str | None) -> str:
+    # Harbor's pages show a digest cut short too; 12 hex digits tell images apart.
+    return digest[:19] if digest else "-"
+
+
+def repository_table(course: Course, names: Iterable[str] | None = None, *,
+                     pulls: bool = True, project: str | None = None) -> Table:
+    """Rows of Harbor's Repositories page, for some repositories of the project.
+
+    Prints the ``curl`` call of Harbor's API that the page itself makes, then returns the
+    rows (name, artifacts, pulls, last modified time) sorted by name. :func:`repositories`
+    shows the whole project; this shows only ``names``, so the view stays the same
+    whatever else other lessons pushed to the project.
+
+    Args:
+        course: from :func:`prepare`.
+        names: repository names inside the project (``busybox``, ``rng``); all when None.
+        pulls: include the Pulls column. It counts every ``docker pull`` of the
+            repository, from anywhere, so it is left out where the number is not ours to
+            predict.
+        project: the project; the course's when None.
+
+    Returns:
+        A :class:`Table`; a name that is not in the registry has no row.
+
+    Raises:
+        ProjectNotFound: no such project.
+        RegkitError: Harbor could not be asked.
+
+    Example:
+        >>> repository_table(c, ["busybox"], pulls=False)  # doctest: +SKIP
+        $ curl -s -u "admin:$REGKIT_PASSWORD" http://127.0.0.1:8080/api/v2.0/projects/library/repositories
+        Repositories in project library: busybox
+        Name             Artifacts  Last Modified Time
+        library/busybox          1  2024-05-01 10:00 UTC
+    """
+    from regkit.harbor.urls import repositories_path
+
+    project = project or course.settings.project
+    show_command(_curl(course.settings, repositories_path(project)))
+    rows = course.harbor.repository_table(project)
+    title = f"Repositories in project {project}"
+    if names is not None:
+        wanted = list(names)
+        title += f": {', '.join(wanted)}"
+        rows = [row for row in rows if row.name in {f"{project}/{name}" for name in wanted}]
+    columns = ["Name", "Artifacts", "Pulls", "Last Modified Time"]
+    if not pulls:
+        columns.remove("Pulls")
+    table_rows = []
+    for row in sorted(rows, key=lambda row: row.name):
+        cells = [row.name, row.artifacts, row.pulls, _utc_minute(row.last_modified)]
+        if not pulls:
+            del cells[2]
+        table_rows.append(cells)
+    return Table(title, columns, table_rows, numeric=("Artifacts", "Pulls"))
+
+
+def artifact_table(course: Course, repositories: str | Iterable[str], *,
+                   tag: str | None = None, project: str | None = None) -> Table:
+    """Artifacts as Harbor's page of a repository lists them: digest, tags, push time.
+
+    Prints one ``curl`` call of Harbor's API per repository. With ``tag``, shows the one
+    artifact that tag points to in each repository; without, every artifact of the
+    repository, newest push first (Harbor's order).
+
+    Args:
+        course: from :func:`prepare`.
+        repositories: one repository name inside the project, or several.
+        tag: show only the artifact this tag points to.
+        project: the project; the course's when None.
+
+    Returns:
+        A :class:`Table` (Repository, Artifact, Tags, Push Time; no Repository column for
+        one repository). An artifact without a tag shows ``(no tag)``: nothing names what
+        it holds any more.
+
+    Raises:
+        NotFoundError: no such repository, or no such tag in one.
+        RegkitError: Harbor could not be asked.
+
+    Example:
+        >>> artifact_table(c, "busybox", tag="latest")  # doctest: +SKIP
+        $ curl -s -u "admin:$REGKIT_PASSWORD" http://127.0.0.1:8080/api/v2.0/projects/library/repositories/busybox/artifacts/latest
+        Artifacts of library/busybox tagged latest
+        Artifact             Tags    Push Time
+        sha256:08f60e9dd953  latest  2024-05-01 10:00 UTC
+    """
+    from regkit.harbor.urls import artifact_path, artifacts_path
+
+    project = project or course.settings.project
+    names = [repositories] if isinstance(repositories, str) else list(repositories)
+    rows = []
+    for name in names:
+        path = artifact_path(project, name, tag) if tag else artifacts_path(project, name)
+        show_command(_curl(course.settings, path))
+        found = ([course.harbor.artifact(project, name, tag)] if tag
+                 else course.harbor.artifacts(project, name))
+        rows += [(f"{project}/{name}", _short_digest(artifact.digest),
+                  ", ".join(artifact.tag_names) or "(no tag)", _utc_minute(artifact.push_time))
+                 for artifact in found]
+    which = ", ".join(f"{project}/{name}" for name in names)
+    title = f"Artifacts of {which}" + (f" tagged {tag}" if tag else "")
+    if len(names) == 1:
+        # The title names the one repository already.
+        return Table(title, ("Artifact", "Tags", "Push Time"), [row[1:] for row in rows])
+    return Table(title, ("Repository", "Artifact", "Tags", "Push Time"), rows)
+
+
+def _local_digest(course: Course, image: str) -> str | None:
+    """The digest the Engine recorded when it last pushed ``image`` to this registry."""
+    from regkit.reference import parse_reference
+
+    ref = parse_reference(image)
+    repository = f"{ref.registry}/{ref.path}"
+    info = course.engine.client.inspect_image(image)
+    for entry in info.get("RepoDigests") or ():
+        name, _, digest = entry.partition("@")
+        if name == repository:
+            return digest
+    return None
+
+
+def ensure_pushed(course: Course, source: str = "busybox", *, name: str | None = None,
+                  tag: str | None = None) -> str:
+    """Make sure the registry holds a local image, as an earlier lesson pushed it.
+
+    A lesson that only looks at the registry calls this first, so it runs on its own.
+    The push happens, without a word, only when the registry lacks the tag or holds
+    another image under it; the line printed is the same either way, so a stored output
+    does not depend on what ran before.
+
+    Args:
+        course: from :func:`prepare` (with ``busybox=True`` for busybox).
+        source: the local image (``busybox``).
+        name: the repository in the project; the source's name when None.
+        tag: the tag; ``latest`` when None.
+
+    Returns:
+        The manifest digest the registry holds under the tag.
+
+    Raises:
+        NotFoundError: ``source`` is not on the Engine.
+        RegkitError: Harbor or the Engine refused (see :func:`push`).
+
+    Example:
+        >>> ensure_pushed(c, "busybox")  # doctest: +SKIP
+        ✓ 127.0.0.1:8080/library/busybox:latest is in the registry
+        'sha256:...'
+    """
+    from regkit.errors import NotFoundError
+    from regkit.reference import parse_reference
+
+    repository = name or parse_reference(source).path.rsplit("/", 1)[-1]
+    tag = tag or "latest"
+    target = course.settings.image(repository, tag)
+    try:
+        held: str | None = course.harbor.artifact(None, repository, tag).digest
+    except NotFoundError:
+        held = None
+    course.engine.tag(source, target)
+    if held is None or held != _local_digest(course, target):
+        held = course.engine.push(target, settings=course.settings).digest
+    print(f"✓ {target} is in the registry", flush=True)
+    return held
+
+
+def build(course: Course, context: str | os.PathLike[str], tag: str, *,
+          shown_context: str | None = None) -> Any:
+    """Build an image as ``docker build -t TAG CONTEXT`` does, and say what was built.
+
+    Prints the command, then Docker's last two lines: the image's short id and its name.
+    The build log itself is not printed (it differs between a first build and one that
+    uses the Engine's cache).
+
+    Args:
+        course: from :func:`prepare`.
+        context: the build context directory.
+        tag: the name to give the image.
+        shown_context: how the context is written in the printed command (``.`` after a
+            ``cd``); the path as given when None.
+
+    Returns:
+        The :class:`~regkit.engine.BuildResult` (image id, name, log).
+
+    Raises:
+        BuildError: a step failed; ``log`` has the output.
+        InvalidReference: ``tag`` is not a valid name.
+
+    Example:
+        >>> build(c, "stacks/dockercoins/rng", "rng:dev")  # doctest: +SKIP
+        $ docker build -t rng:dev stacks/dockercoins/rng
+        Successfully built 535a05f2b2ef
+        Successfully tagged rng:dev
+    """
+    shown = shown_context if shown_context is not None else os.fspath(context)
+    show_command(docker_cli.build_command(shown, tag))
+    result = course.engine.build(context, tag)
+    print(f"Successfully built {result.image_id.split(':', 1)[-1][:12]}", flush=True)
+    print(f"Successfully tagged {result.tag}", flush=True)
+    return result
+
+
+def _stack_reporter(project: Any) -> Callable[[str, Any], None]:
+    """The compose progress: a service's line grows as its build and push go."""
+    width = max(len(spec.name) for spec in project.services)
+
+    def out(text: str, end: str = "") -> None:
+        print(text, end=end, flush=True)
+
+    def report(service: str, event: Any) -> None:
+        if not isinstance(event, Mapping) or "regkit" not in event:
+            return
+        step = event["regkit"]
+        if step == "skip":
+            image = project.service(service).image_name
+            out(f"{service:<{width}}  not built: {image} is a stock image, pulled where the "
+                "stack runs", end="\n")
+        elif step == "build":
+            out(f"{service:<{width}}  build … ")
+        elif step == "push":
+            out("done   push … ")
+        elif step == "done":
+            out("done" if event.get("status") == "pushed" else "done (not pushed)", end="\n")
+
+    return report
+
+
+def build_and_push_stack(course: Course, compose_file: str | os.PathLike[str], *,
+                         services: Iterable[str] | None = None) -> list[Any]:
+    """``docker compose -f FILE build`` then ``push``, with the variables exported now.
+
+    The compose file is read with this process's environment, as ``docker compose``
+    reads the shell's: ``REGISTRY`` (set by :func:`prepare`) and ``TAG`` (set it first:
+    ``os.environ["TAG"] = "v0.1"``). Prints the two compose commands and any warning
+    (``TAG`` unset or ``latest``, a variable Compose would leave blank), then one line per
+    service that grows as its build and push go (``rng  build … done   push … done``);
+    services without ``build:`` (redis) are named and skipped. No build log and no layer
+    statuses: they differ between a first run and one that finds everything cached.
+
+    Args:
+        course: from :func:`prepare` (with ``busybox=True`` for DockerCoins, built
+            ``FROM busybox``).
+        compose_file: the compose file (``stacks/dockercoins.yml``).
+        services: only these services, in this order; all when None.
+
+    Returns:
+        One :class:`~regkit.compose.ServiceResult` per service (see :func:`stack_table`).
+
+    Raises:
+        SettingsError, InvalidReference: the file or a variable is wrong (see
+            :func:`regkit.compose.load`).
+        BuildError, PushError, AuthenticationError, ProjectNotFound: a service failed;
+            the message names it and what was done before it.
+
+    Example:
+        >>> os.environ["TAG"] = "v0.1"
+        >>> results = build_and_push_stack(c, "stacks/dockercoins.yml")  # doctest: +SKIP
+        $ docker compose -f stacks/dockercoins.yml build
+        $ docker compose -f stacks/dockercoins.yml push
+        rng     build … done   push … done
+        ...
+    """
+    from regkit import compose
+    from regkit.tags import check_tag
+
+    project = compose.load(compose_file)
+    show_command(*compose.compose_command(project, services=services or ()))
+    for warning in (*project.warnings, *map(str, check_tag(None))):
+        print(f"warning: {warning}", flush=True)
+    try:
+        return compose.build_and_push(project, course.engine, settings=course.settings,
+                                      services=services, progress=_stack_reporter(project))
+    except RegkitError:
+        print(flush=True)  # ends the service's unfinished line before the error shows
+        raise
+
+
+def stack_table(results: Iterable[Any]) -> Table:
+    """What :func:`build_and_push_stack` did, one row per service: image and digest.
+
+    Args:
+        results: the :class:`~regkit.compose.ServiceResult` list.
+
+    Returns:
+        A :class:`Table` (Service, Image, Digest); a service that was not pushed shows
+        why instead of a digest.
+
+    Example:
+        >>> from regkit.compose import ServiceResult
+        >>> print(stack_table([ServiceResult("redis", "redis", "skipped")]))
+        DockerCoins images
+        Service  Image  Digest
+        redis    redis  not built: a stock image
+    """
+    rows = []
+    for result in results:
+        if result.status == "pushed":
+            rows.append((result.name, result.image, _short_digest(result.digest)))
+        elif result.status == "skipped":
+            rows.append((result.name, result.image, "not built: a stock image"))
+        else:
+            rows.append((result.name, result.image, f"built, not pushed: {result.reason}"))
+    return Table("DockerCoins images", ("Service", "Image", "Digest"), rows)
+
+
+def ensure_stack(course: Course, compose_file: str | os.PathLike[str]) -> list[str]:
+    """Make sure every image the compose file builds is in the registry under its tag.
+
+    For a lesson that looks at what an earlier one pushed, so it runs on its own: images
+    the registry lacks are built and pushed without a word (the Engine's cache makes
+    that quick); the line printed is the same either way.
+
+    Args:
+        course: from :func:`prepare` (with ``busybox=True`` for DockerCoins).
+        compose_file: the compose file; read with this process's ``REGISTRY`` and ``TAG``.
+
+    Returns:
+        The image names (``127.0.0.1:8080/library/rng:v0.1``...), in file order.
+
+    Raises:
+        SettingsError: ``REGISTRY`` names another registry than the course's, so Harbor
+            cannot be asked about the images.
+        RegkitError: a build or push failed (see :func:`build_and_push_stack`).
+
+    Example:
+        >>> ensure_stack(c, "stacks/dockercoins.yml")  # doctest: +SKIP
+        ✓ in the registry: rng, hasher, webui, worker (tag v0.1)
+    """
+    from regkit import compose
+    from regkit.errors import NotFoundError, SettingsError
+
+    project = compose.load(compose_file)
+    built = [(spec, spec.reference) for spec in project.services
+             if spec.build is not None and spec.reference is not None]
+    missing = []
+    for spec, ref in built:
+        owner, _, repository = ref.path.partition("/")
+        if ref.registry != course.settings.host or owner != course.settings.project:
+            raise SettingsError(
+                f"{spec.image} is not in the course's registry ({course.registry})",
+                hint=f"export REGISTRY={course.registry} (prepare() sets it), then run again")
+        try:
+            course.harbor.artifact(owner, repository, ref.tag or "latest")
+        except NotFoundError:
+            missing.append(spec.name)
+    if missing:
+        compose.build_and_push(project, course.engine, settings=course.settings,
+                               services=missing)
+    tags = sorted({ref.tag or "latest" for _, ref in built})
+    print(f"✓ in the registry: {', '.join(spec.name for spec, _ in built)} "
+          f"(tag {', '.join(tags)})", flush=True)
+    return [spec.image_name for spec, _ in built]
+
+
+def delete_repository(course: Course, name: str, *, project: str | None = None) -> None:
+    """Delete a repository with all its artifacts and tags, as Harbor's Delete button does.
+
+    For a demonstration that needs an empty repository each time it runs. Prints the
+    ``curl`` call and the same line whether or not the repository existed.
+
+    Args:
+        course: from :func:`prepare`, logged in as someone allowed to delete.
+        name: the repository inside the project.
+        project: the project; the course's when None.
+
+    Raises:
+        PushDenied, AuthenticationError: this account may not delete there.
+        RegkitError: Harbor could not be asked.
+
+    Example:
+        >>> delete_repository(c, "tagging-demo")  # doctest: +SKIP
+        $ curl -s -X DELETE -u "admin:$REGKIT_PASSWORD" http://127.0.0.1:8080/api/v2.0/projects/library/repositories/tagging-demo
+        library/tagging-demo is empty: no artifact, no tag
+    """
+    from regkit.harbor.urls import encode_repository, repositories_path
+
+    project = project or course.settings.project
+    path = f"{repositories_path(project)}/{encode_repository(name)}"
+    show_command(_curl(course.settings, path, flags="-s -X DELETE"))
+    course.harbor.api.request("DELETE", path, project=project, ok=(200, 404))
+    print(f"{project}/{name} is empty: no artifact, no tag", flush=True)

@@ -149,8 +149,8 @@ class AuthenticationError(RegkitError):
     """The registry refused the credentials (wrong username or password, or none given)."""
 
     default_hint = (
-        "check the username and password (REGKIT_USERNAME / REGKIT_PASSWORD); on the practice "
-        "lab the admin account is admin / Harbor12345"
+        "check the username and password (REGKIT_USERNAME / REGKIT_PASSWORD); for the practice "
+        "lab, `regkit lab up` prints the accounts and how to log in"
     )
 
 
