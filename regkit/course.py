@@ -36,11 +36,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from regkit import docker_cli
-from regkit.engine import Engine, LoginResult, PushResult
+from regkit.engine import BuildResult, Engine, LoginResult, PushResult
 from regkit.errors import AuthenticationError, InvalidReference, RegistryError, RegkitError
 from regkit.settings import DEFAULT_URL, RegistrySettings
 
 if TYPE_CHECKING:
+    from regkit.compose import ComposeProject, ServiceResult
     from regkit.harbor import Harbor
     from regkit.lab import Lab, LabInfo
     from regkit.private_engine import PrivateEngine
@@ -1282,7 +1283,7 @@ def ensure_pushed(course: Course, source: str = "busybox", *, name: str | None =
 
 
 def build(course: Course, context: str | os.PathLike[str], tag: str, *,
-          shown_context: str | None = None) -> Any:
+          shown_context: str | None = None) -> BuildResult:
     """Build an image as ``docker build -t TAG CONTEXT`` does, and say what was built.
 
     Prints the command, then Docker's last two lines: the image's short id and its name.
@@ -1317,7 +1318,7 @@ def build(course: Course, context: str | os.PathLike[str], tag: str, *,
     return result
 
 
-def _stack_reporter(project: Any) -> Callable[[str, Any], None]:
+def _stack_reporter(project: ComposeProject) -> Callable[[str, Any], None]:
     """The compose progress: a service's line grows as its build and push go."""
     width = max(len(spec.name) for spec in project.services)
 
@@ -1343,7 +1344,7 @@ def _stack_reporter(project: Any) -> Callable[[str, Any], None]:
 
 
 def build_and_push_stack(course: Course, compose_file: str | os.PathLike[str], *,
-                         services: Iterable[str] | None = None) -> list[Any]:
+                         services: Iterable[str] | None = None) -> list[ServiceResult]:
     """``docker compose -f FILE build`` then ``push``, with the variables exported now.
 
     The compose file is read with this process's environment, as ``docker compose``
@@ -1370,7 +1371,7 @@ def build_and_push_stack(course: Course, compose_file: str | os.PathLike[str], *
             the message names it and what was done before it.
 
     Example:
-        >>> os.environ["TAG"] = "v0.1"
+        >>> os.environ["TAG"] = "v0.1"  # doctest: +SKIP
         >>> results = build_and_push_stack(c, "stacks/dockercoins.yml")  # doctest: +SKIP
         $ docker compose -f stacks/dockercoins.yml build
         $ docker compose -f stacks/dockercoins.yml push
@@ -1392,7 +1393,7 @@ def build_and_push_stack(course: Course, compose_file: str | os.PathLike[str], *
         raise
 
 
-def stack_table(results: Iterable[Any]) -> Table:
+def stack_table(results: Iterable[ServiceResult]) -> Table:
     """What :func:`build_and_push_stack` did, one row per service: image and digest.
 
     Args:
@@ -1473,7 +1474,8 @@ def delete_repository(course: Course, name: str, *, project: str | None = None) 
     """Delete a repository with all its artifacts and tags, as Harbor's Delete button does.
 
     For a demonstration that needs an empty repository each time it runs. Prints the
-    ``curl`` call and the same line whether or not the repository existed.
+    ``curl`` call and the same line whether or not the repository existed: a missing
+    repository is not an error (Harbor's 404 is accepted).
 
     Args:
         course: from :func:`prepare`, logged in as someone allowed to delete.
