@@ -9,23 +9,26 @@ help:
 	@echo "make course   set up, start the practice lab and JupyterLab on notebooks/"
 	@echo "make run      set up, then run every notebook headless against the lab"
 	@echo "make test     set up, then run the whole test suite"
-	@echo "make lab      start only the practice lab (and a private Engine when needed)"
+	@echo "make lab      start only the practice lab"
 	@echo "make unit     the unit tests alone (nothing started)"
 	@echo "make bench    the benchmarks in bench/"
 
 install:
 	scripts/setup.sh course
 
-# An Engine for the course: the one DOCKER_HOST names, the system's, or (as root) a private one.
 lab: install
-	$(REGKIT) engine up
 	$(REGKIT) lab up --port $(PORT)
 
+# An Engine for the course: the one DOCKER_HOST names, the system's, or (as root) a private
+# one. Its DOCKER_HOST is exported so `docker` typed in a notebook reaches the same Engine;
+# without one, the course still opens and notebook 00 says how to get one.
+ENGINE = eval "$$($(REGKIT) engine up || true)"
+
 course: lab
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+	$(ENGINE); $(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 run: lab
-	$(REGKIT) course run
+	$(ENGINE); $(REGKIT) course run
 
 # The notebooks run under nbval in strict mode: every stored output is compared.
 NBVAL = --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
@@ -39,7 +42,7 @@ unit:
 	$(VENV)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 notebooks: lab
-	$(REGKIT) course run --in-place
+	$(ENGINE); $(REGKIT) course run --in-place
 
 bench:
 	scripts/setup.sh test
