@@ -370,10 +370,10 @@ def preview_insecure_registry(host: str, path: str | os.PathLike[str] = DEFAULT_
     if remove:
         kept = [item for item, key in zip(current, keys) if key != entry]
         changed = len(kept) != len(current)
-        if changed and kept:
+        if changed:
+            # Keep the key even when empty: dockerd 20.10 leaves its old list in force on a
+            # reload when the key is missing, so only `[]` really clears it.
             data[KEY] = kept
-        elif changed:
-            del data[KEY]
         elif before is not None:
             notes.append(f"{entry!r} is not in {KEY}; nothing to remove")
     else:
@@ -484,8 +484,9 @@ def remove_insecure_registry(host: str, path: str | os.PathLike[str] = DEFAULT_D
                              backup: bool = True) -> DaemonJsonChange:
     """Remove ``host`` from ``insecure-registries`` (undo of :func:`add_insecure_registry`).
 
-    Every entry equal to ``host`` in Docker's normal form goes (``http://h:5000`` too); the
-    key goes with its last entry. Nothing is written when the entry is absent.
+    Every entry equal to ``host`` in Docker's normal form goes (``http://h:5000`` too). The
+    key stays, as ``[]`` after its last entry, because a reload ignores a missing key. Nothing
+    is written when the entry is absent.
 
     Args:
         host: the entry to remove.
@@ -504,7 +505,7 @@ def remove_insecure_registry(host: str, path: str | os.PathLike[str] = DEFAULT_D
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "daemon.json"
         >>> _ = add_insecure_registry("h:5000", path)
         >>> remove_insecure_registry("h:5000", path).after
-        '{}\\n'
+        '{\\n  "insecure-registries": []\\n}\\n'
     """
     return _apply(preview_insecure_registry(host, path, remove=True, backup=backup))
 

@@ -221,7 +221,7 @@ def test_remove_undoes_add(path: Path) -> None:
     add_insecure_registry("h.example:8080", path)
     change = remove_insecure_registry("h.example:8080", path)
     assert change.changed
-    assert json.loads(path.read_text()) == {"debug": True}
+    assert json.loads(path.read_text()) == {"debug": True, "insecure-registries": []}
     assert change.backup is not None
     assert json.loads(change.backup.read_text())["insecure-registries"] == ["h.example:8080"]
 
@@ -531,3 +531,13 @@ def test_cryptography_is_imported_only_when_a_ca_is_installed() -> None:
 def test_defaults_point_at_etc_docker() -> None:
     assert daemon_json.DEFAULT_DAEMON_JSON == Path("/etc/docker/daemon.json")
     assert daemon_json.DEFAULT_CERTS_D == Path("/etc/docker/certs.d")
+
+
+def test_removing_the_last_entry_keeps_an_empty_list(tmp_path: Path) -> None:
+    path = tmp_path / "daemon.json"
+    write(path, json.dumps({"debug": True, "insecure-registries": ["10.203.0.2:8080"]}), mode=0o640)
+    remove_insecure_registry("10.203.0.2:8080", path)
+    # A missing key would leave dockerd 20.10's list in force on reload.
+    assert json.loads(path.read_text()) == {"debug": True, "insecure-registries": []}
+    assert path.read_text().endswith("\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
