@@ -15,6 +15,7 @@ import sys
 _AREAS = [
     "regkit.commands.engine",
     "regkit.commands.course",
+    "regkit.commands.doctor",
     "regkit.lab.commands",
 ]
 

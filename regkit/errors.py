@@ -206,14 +206,16 @@ class ServiceError(RegkitError):
     """A helper process (private Engine, registry, practice lab) could not start or stop."""
 
 
+_NAME_MISMATCH = re.compile(r"x509: certificate is valid for|doesn't contain any IP SANs|"
+                            r"legacy Common Name", re.I)
+
 # Patterns over the Engine's and registry's own words, most specific first. The Engine
 # wraps registry errors in its own text, so these match substrings, never whole messages.
 _ENGINE_PATTERNS: list[tuple[re.Pattern[str], type[RegkitError], str | None]] = [
     (re.compile(r"server gave HTTP response to HTTPS client", re.I), InsecureRegistryError, None),
-    (re.compile(r"x509: certificate is valid for|doesn't contain any IP SANs|"
-                r"legacy Common Name", re.I), CertificateError,
-     "the certificate does not name this host; reissue it with the registry's name or IP "
-     "in its subjectAltName, or use the name the certificate was issued for"),
+    (_NAME_MISMATCH, CertificateError,
+     "reissue the certificate with the registry's name or IP in its subjectAltName, or use "
+     "the name the certificate was issued for"),
     (re.compile(r"x509:|certificate signed by unknown authority|tls: ", re.I), CertificateError, None),
     (re.compile(r"project \S+ not found", re.I), ProjectNotFound, None),
     (re.compile(r"requested access to the resource is denied|unauthorized to access repository|"
@@ -265,7 +267,10 @@ def from_engine_message(
     verb_match = re.search(r"\bdocker (\w+)", operation)
     verb = verb_match.group(1) if verb_match else operation
     summary = f"{verb} failed" + (f" for {subject}" if subject else "")
-    summary += f": {_SUMMARIES.get(cls, message.strip())}"
+    if _NAME_MISMATCH.search(message):
+        summary += ": the registry's TLS certificate does not name this host"
+    else:
+        summary += f": {_SUMMARIES.get(cls, message.strip())}"
     return cls(summary, operation=operation, server_message=message.strip(), hint=hint)
 
 

@@ -6,6 +6,12 @@ exits 0 when it runs and 3 when it does not (``--json`` for scripts). ``down`` s
 ``reset --yes`` wipes images and projects (keeping accounts and ``library``), restarting
 a running lab on the same port.
 
+``--test-host`` (as root) runs the lab on the project's own test host instead: a network
+namespace at ``10.203.0.2`` joined to this machine by a veth pair
+(:mod:`regkit.lab.testhost`), which Docker treats as a remote registry, so the TLS and
+``insecure-registries`` errors are real. It has its own data directory; ``status``, ``down``
+and ``reset`` take ``--test-host`` to act on it, and ``down`` removes the test host too.
+
 Only the standard library is imported here; the server loads in the lab's own process.
 
 Example:
@@ -32,10 +38,13 @@ from regkit.lab.control import (
     Lab,
     LabInfo,
     default_data_dir,
+    default_test_host_data_dir,
     reset_lab,
     running_lab,
+    start_on_test_host,
     stop_lab,
 )
+from regkit.lab.testhost import REAL_NETWORK_MESSAGES, default_host, unsupported_reason
 
 __all__ = ["register", "summary"]
 
@@ -67,7 +76,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     def data_dir_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--data-dir", type=Path, default=None,
                          help="the lab's state directory (default: $REGKIT_LAB_DIR, else "
-                         "~/.local/share/regkit/lab)")
+                         "~/.local/share/regkit/lab; with --test-host: "
+                         "$REGKIT_TEST_HOST_LAB_DIR, else ~/.local/share/regkit/lab-testhost)")
+        sub.add_argument("--test-host", action="store_true",
+                         help="the lab on the test host (a network namespace at "
+                         f"{default_host().address}, as root), not the one on loopback")
 
     up = commands.add_parser("up", help="start the lab in the background (if not running)")
     data_dir_option(up)
@@ -144,19 +157,53 @@ def summary(info: LabInfo, *, admin_password: str | None = None,
         f"  log in:    printf '%s' \"$REGKIT_PASSWORD\" | docker login {info.host} "
         f"--username {info.admin_user} --password-stdin",
     ]
+    if info.test_host is not None:
+        lines.append(f"  test host: {info.test_host.describe()}; Docker treats it as a remote "
+                     "registry (TLS required unless listed in insecure-registries)")
     if info.tls and info.ca_path:
         lines.append(f"  TLS:       Docker trusts it once {info.ca_path} is copied to "
                      f"/etc/docker/certs.d/{info.host}/ca.crt")
-    lines += [f"  data:      {info.data_dir} (log: lab.log)", "  stop:      regkit lab down"]
+    stop = "regkit lab down --test-host" if info.test_host is not None else "regkit lab down"
+    lines += [f"  data:      {info.data_dir} (log: lab.log)", f"  stop:      {stop}"]
     return "\n".join(lines)
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
-    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+    if args.data_dir:
+        return Path(args.data_dir).expanduser()
+    return default_test_host_data_dir() if args.test_host else default_data_dir()
+
+
+def no_test_host_message(reason: str) -> str:
+    """What ``regkit lab up --test-host`` says when it cannot make the test host.
+
+    Args:
+        reason: why (from :func:`regkit.lab.testhost.unsupported_reason`).
+
+    Returns:
+        Several lines: the reason, what a real network shows, and the fallback.
+
+    Example:
+        >>> print(no_test_host_message("a test host needs root").splitlines()[0])
+        Cannot run the lab on a test host: a test host needs root.
+    """
+    return "\n".join([
+        f"Cannot run the lab on a test host: {reason}.",
+        "Nothing was started. On a real network, where the registry is not on 127.0.0.0/8, "
+        "the Docker Engine answers:",
+        f"  plain HTTP:               {REAL_NETWORK_MESSAGES['http']}",
+        f"  HTTPS, CA not installed:  {REAL_NETWORK_MESSAGES['x509']}",
+        "Docker trusts registries on 127.0.0.0/8 without TLS, so the practice lab on loopback "
+        "never shows these: run it with `regkit lab up`.",
+    ])
 
 
 def _up(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
+    reason = unsupported_reason() if args.test_host else None
+    if reason is not None:
+        print(no_test_host_message(reason), file=sys.stderr)
+        return 1
     info = running_lab(data_dir)
     if info is not None:
         print(f"The practice lab is already running at {info.url} (pid {info.pid}).")
@@ -167,6 +214,8 @@ def _up(args: argparse.Namespace) -> int:
     fresh = not (data_dir / "lab.db").exists()
     shown_admin = admin or (DEFAULT_ADMIN_PASSWORD if fresh else None)
     shown_learner = learner or (DEFAULT_LEARNER_PASSWORD if fresh else None)
+    if args.test_host:
+        return _up_on_test_host(args, data_dir, shown_admin, shown_learner)
     if args.foreground:
         return _foreground(args, data_dir, admin, learner, shown_admin, shown_learner)
     if args.host not in ("127.0.0.1", "::1", "localhost"):
@@ -177,6 +226,23 @@ def _up(args: argparse.Namespace) -> int:
     lab = Lab(data_dir, port=args.port, host=args.host, tls=args.tls,
               admin_password=args.admin_password, learner_password=args.learner_password,
               tls_names=args.tls_name, timeout=args.timeout).start()
+    assert lab.info is not None
+    print(summary(lab.info, admin_password=shown_admin, learner_password=shown_learner))
+    print(f"  (ready in {time.monotonic() - started:.1f}s)", file=sys.stderr)
+    return 0
+
+
+def _up_on_test_host(args: argparse.Namespace, data_dir: Path, shown_admin: str | None,
+                     shown_learner: str | None) -> int:
+    if args.foreground or args.host != "127.0.0.1":
+        print("error: --test-host runs the lab in the background on "
+              f"{default_host().address}; it takes neither --foreground nor --host",
+              file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    lab = start_on_test_host(data_dir, port=args.port, tls=args.tls, tls_names=args.tls_name,
+                             admin_password=args.admin_password,
+                             learner_password=args.learner_password, timeout=args.timeout)
     assert lab.info is not None
     print(summary(lab.info, admin_password=shown_admin, learner_password=shown_learner))
     print(f"  (ready in {time.monotonic() - started:.1f}s)", file=sys.stderr)
@@ -210,11 +276,13 @@ def _status(args: argparse.Namespace) -> int:
             payload.update({"url": info.url, "host": info.host, "port": info.port,
                             "pid": info.pid, "tls": info.tls, "ca_path": info.ca_path,
                             "registry": info.registry_variable(),
-                            "admin_user": info.admin_user, "learner_user": info.learner_user})
+                            "admin_user": info.admin_user, "learner_user": info.learner_user,
+                            "test_host": info.test_host.as_dict() if info.test_host else None})
         print(json.dumps(payload, indent=2))
     elif info is None:
+        up = "regkit lab up --test-host" if args.test_host else "regkit lab up"
         print(f"The practice lab is not running (data: {_data_dir(args)}); "
-              "start it with `regkit lab up`.")
+              f"start it with `{up}`.")
     else:
         print(summary(info))
     return 0 if info is not None else EXIT_NOT_RUNNING
@@ -223,12 +291,25 @@ def _status(args: argparse.Namespace) -> int:
 def _down(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
     info = running_lab(data_dir)
-    if not stop_lab(data_dir):
+    stopped = stop_lab(data_dir)
+    if stopped:
+        assert info is not None
+        print(f"Stopped the practice lab at {info.url}; its images and records are kept in "
+              f"{data_dir}.")
+    else:
         print(f"The practice lab is not running (data: {data_dir}).")
-        return 0
-    assert info is not None
-    print(f"Stopped the practice lab at {info.url}; its images and records are kept in "
-          f"{data_dir}.")
+    removed = info.test_host if info is not None else None
+    if removed is None and args.test_host and unsupported_reason() is None:
+        # A lab stopped some other way (Lab.stop, a crash) leaves its test host behind;
+        # one with processes inside belongs to a lab from another data directory.
+        host = default_host()
+        if host.pids():
+            print(f"The test host {host.name} still runs a lab from another data directory; "
+                  "stop that one with `regkit lab down --test-host --data-dir DIR`.")
+        elif host.remove():
+            removed = host
+    if removed is not None:
+        print(f"Removed the test host: network namespace {removed.name} and its veth pair.")
     return 0
 
 
@@ -241,12 +322,13 @@ def _reset(args: argparse.Namespace) -> int:
         return 2
     info = running_lab(data_dir)
     if info is not None:
-        stop_lab(data_dir)
+        stop_lab(data_dir, remove_test_host=False)
     reset_lab(data_dir)
     print(f"Reset the practice lab in {data_dir}: only library remains, with no images.")
     if info is not None:
+        # On a test host the certificate names already include its address.
         lab = Lab(data_dir, port=info.port, host=info.bind_host, tls=info.tls,
-                  tls_names=info.tls_names).start()
+                  tls_names=info.tls_names, test_host=info.test_host).start()
         assert lab.info is not None
         print(f"Restarted it at {lab.info.url}.")
     return 0

@@ -15,6 +15,11 @@ Layout of a data directory::
     registry/        the CNCF distribution registry's config and storage
     tls/             with --tls: the lab's own CA and its server certificate
 
+A lab can also run on the project's own *test host* (:mod:`regkit.lab.testhost`): a network
+namespace at ``10.203.0.2`` that the Docker Engine sees as a remote registry, so TLS and
+``insecure-registries`` lessons meet the real errors. ``lab.json`` then records the test host,
+and :func:`stop_lab` removes it with the lab.
+
 Example:
     >>> with Lab("/tmp/lab") as lab:  # doctest: +SKIP
     ...     lab.url
@@ -35,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regkit.errors import ServiceError
+from regkit.lab.testhost import TestHost, default_host
 
 __all__ = [
     "ADMIN_USER",
@@ -45,9 +51,11 @@ __all__ = [
     "Lab",
     "LabInfo",
     "default_data_dir",
+    "default_test_host_data_dir",
     "port_in_use",
     "reset_lab",
     "running_lab",
+    "start_on_test_host",
     "stop_lab",
 ]
 
@@ -80,6 +88,26 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "regkit" / "lab"
 
 
+def default_test_host_data_dir() -> Path:
+    """Where the lab on the test host keeps its state unless told otherwise.
+
+    It has its own directory, so it runs next to the loopback lab without sharing a port,
+    accounts or its TLS CA.
+
+    Returns:
+        ``$REGKIT_TEST_HOST_LAB_DIR`` when set, else ``lab-testhost`` next to
+        :func:`default_data_dir`.
+
+    Example:
+        >>> default_test_host_data_dir().name  # doctest: +SKIP
+        'lab-testhost'
+    """
+    configured = os.environ.get("REGKIT_TEST_HOST_LAB_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    return default_data_dir().with_name("lab-testhost")
+
+
 @dataclass(frozen=True)
 class LabInfo:
     """Where a running practice lab answers, as recorded in its ``lab.json``.
@@ -97,6 +125,7 @@ class LabInfo:
         registry_pid: the private registry process behind the lab, if known.
         bind_host: the address the lab binds (``host`` names it for clients).
         tls_names: the extra certificate names it was started with.
+        test_host: the test host it runs on (:mod:`regkit.lab.testhost`), else None.
 
     Example:
         >>> info = LabInfo(url="http://127.0.0.1:8080", host="127.0.0.1:8080", port=8080,
@@ -117,6 +146,7 @@ class LabInfo:
     registry_pid: int | None = None
     bind_host: str = "127.0.0.1"
     tls_names: tuple[str, ...] = ()
+    test_host: TestHost | None = None
 
     @property
     def registry(self) -> str:
@@ -150,6 +180,7 @@ class LabInfo:
             registry_pid=data.get("registry_pid"),
             bind_host=str(data.get("bind_host", "127.0.0.1")),
             tls_names=tuple(data.get("tls_names") or ()),
+            test_host=TestHost.from_dict(data["test_host"]) if data.get("test_host") else None,
         )
 
 
@@ -269,28 +300,62 @@ def _signal_and_wait(pid: int, sig: int, timeout: float) -> bool:
     return False
 
 
-def stop_lab(data_dir: str | os.PathLike[str] | None = None, timeout: float = 15) -> bool:
+def stop_lab(data_dir: str | os.PathLike[str] | None = None, timeout: float = 15, *,
+             remove_test_host: bool = True) -> bool:
     """Stop the lab running from ``data_dir`` (SIGTERM, then SIGKILL after ``timeout``).
+
+    A lab on a test host takes its test host with it: the network namespace and the veth
+    pair are removed once the lab has stopped. So is the test host a crashed lab left
+    recorded in its ``lab.json``.
 
     Args:
         data_dir: the lab's data directory; :func:`default_data_dir` when None.
         timeout: seconds to wait for a clean stop before killing it.
+        remove_test_host: remove the lab's test host too (False keeps it, to restart the
+            lab on it).
 
     Returns:
         True if a running lab was stopped, False if none was running.
+
+    Raises:
+        ServiceError: the test host could not be removed (``ip`` refused).
 
     Example:
         >>> stop_lab()  # doctest: +SKIP
         True
     """
-    info = running_lab(data_dir)
+    directory = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    info = running_lab(directory)
     if info is None:
+        if remove_test_host:
+            _remove_recorded_test_host(directory)
         return False
     if not _signal_and_wait(info.pid, signal.SIGTERM, timeout):
         _signal_and_wait(info.pid, signal.SIGKILL, 5)
         _kill_registry(info.registry_pid, Path(info.data_dir))
         (Path(info.data_dir) / STATE_FILE).unlink(missing_ok=True)
+    if remove_test_host and info.test_host is not None:
+        info.test_host.remove()
     return True
+
+
+def _remove_recorded_test_host(data_dir: Path) -> bool:
+    """Remove the test host a lab that is gone (crashed, killed) left in its lab.json."""
+    state = _read_state(data_dir) or {}
+    try:
+        host = TestHost.from_dict(state["test_host"]) if state.get("test_host") else None
+    except (KeyError, TypeError, ValueError):
+        return False
+    return host.remove() if host is not None else False
+
+
+def _record_test_host(data_dir: Path, state: dict, host: TestHost) -> dict:
+    """Add the test host to the lab's ``lab.json`` (written by the lab once, when ready)."""
+    state = {**state, "test_host": host.as_dict()}
+    tmp = data_dir / (STATE_FILE + ".test-host.tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    os.replace(tmp, data_dir / STATE_FILE)
+    return state
 
 
 def reset_lab(data_dir: str | os.PathLike[str] | None = None) -> None:
@@ -353,9 +418,14 @@ class Lab:
         learner_password: the same for the ``learner`` account (``Learner12345``).
         tls_names: extra DNS names or IP addresses for the server certificate.
         timeout: seconds :meth:`start` waits for the lab to answer.
+        test_host: run inside this test host's network namespace, bound to its address
+            (``host`` is then ignored); the caller creates and removes the test host.
+        name_test_host: put the test host's address in the server certificate (False
+            leaves it out, which makes Docker report a name mismatch).
 
     Edge cases:
         Passwords reach the lab process through its environment, never its command line.
+        On a test host, ``lab.json`` records it, so :func:`running_lab` reports it.
         :meth:`kill` is SIGKILL for the lab and its registry, as a crash would do; the
         next :meth:`start` on the same directory finds every image and record again.
 
@@ -380,12 +450,18 @@ class Lab:
         learner_password: str | None = None,
         tls_names: tuple[str, ...] | list[str] = (),
         timeout: float = 30,
+        test_host: TestHost | None = None,
+        name_test_host: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir).expanduser()
         self.port = int(port)
-        self.bind_host = host
+        self.bind_host = test_host.address if test_host is not None else host
         self.tls = tls
-        self.tls_names = tuple(tls_names)
+        names = tuple(tls_names)
+        if test_host is not None and name_test_host and test_host.address not in names:
+            names += (test_host.address,)
+        self.tls_names = names
+        self.test_host = test_host
         self.timeout = timeout
         self._admin_password = admin_password
         self._learner_password = learner_password
@@ -442,7 +518,7 @@ class Lab:
             argv.append("--tls")
         for name in self.tls_names:
             argv += ["--tls-name", name]
-        return argv
+        return self.test_host.wrap(argv) if self.test_host is not None else argv
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -479,7 +555,9 @@ class Lab:
                 hint="use that one (regkit.lab.running_lab()), or stop it with "
                 "`regkit lab down`",
             )
-        if port_in_use(self.bind_host, self.port):
+        # A test host's address exists only inside its namespace; the lab itself reports
+        # a busy port there.
+        if self.test_host is None and port_in_use(self.bind_host, self.port):
             raise ServiceError(
                 f"port {self.port} on {self.bind_host} is already in use",
                 hint=f"stop what listens there, or choose another port with --port "
@@ -506,6 +584,8 @@ class Lab:
                 )
             state = _read_state(self.data_dir)
             if state and state.get("ready") and state.get("pid") == self._process.pid:
+                if self.test_host is not None:
+                    state = _record_test_host(self.data_dir, state, self.test_host)
                 self.info = LabInfo.from_dict(state)
                 return self
             if time.monotonic() > deadline:
@@ -564,3 +644,60 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def start_on_test_host(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    port: int = DEFAULT_PORT,
+    tls: bool = False,
+    tls_names: tuple[str, ...] | list[str] = (),
+    admin_password: str | None = None,
+    learner_password: str | None = None,
+    timeout: float = 30,
+    host: TestHost | None = None,
+) -> Lab:
+    """Make the course's test host (as root) and start a lab on it.
+
+    Args:
+        data_dir: the lab's data directory; :func:`default_test_host_data_dir` when None.
+        port: the TCP port on the test host (8080 by default; 0 picks a free one).
+        tls: serve HTTPS with the lab's own CA (the certificate names the test host's IP).
+        tls_names: extra names for the certificate.
+        admin_password: as for :class:`Lab`.
+        learner_password: as for :class:`Lab`.
+        timeout: seconds to wait for the lab to answer.
+        host: the test host; :func:`regkit.lab.testhost.default_host` (``10.203.0.2``)
+            when None.
+
+    Returns:
+        The running lab; ``lab.info.test_host`` is the test host. Stop both with
+        :func:`stop_lab` (``regkit lab down --test-host``).
+
+    Raises:
+        ServiceError: no root or no ``ip``, a lab already runs from ``data_dir``, or the
+            lab did not start (a test host made for it is removed again).
+
+    Example:
+        >>> lab = start_on_test_host(tls=True)  # doctest: +SKIP
+        >>> lab.url  # doctest: +SKIP
+        'https://10.203.0.2:8080'
+    """
+    directory = Path(data_dir).expanduser() if data_dir is not None else \
+        default_test_host_data_dir()
+    other = running_lab(directory)
+    if other is not None:
+        raise ServiceError(f"a practice lab already runs from {directory} at {other.url}",
+                           hint="use it, or stop it first with `regkit lab down --test-host`")
+    test_host = host or default_host()
+    made = not test_host.exists()
+    test_host.create()
+    lab = Lab(directory, port=port, tls=tls, tls_names=tls_names,
+              admin_password=admin_password, learner_password=learner_password,
+              timeout=timeout, test_host=test_host)
+    try:
+        return lab.start()
+    except BaseException:
+        if made:
+            test_host.remove()
+        raise

@@ -73,6 +73,19 @@ class LabOptions:
     tls_names: list[str] = field(default_factory=list)
 
 
+def _on_test_host(host: str) -> bool:
+    # The test host's addresses exist only inside this machine (a veth pair), so binding one
+    # exposes nothing; see regkit.lab.testhost.
+    import ipaddress
+
+    from regkit.lab.testhost import POOL
+
+    try:
+        return ipaddress.ip_address(host) in POOL
+    except ValueError:
+        return False
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind and listen on ``host:port`` before anything else, to fail fast when it is busy.
 
@@ -216,7 +229,7 @@ def serve(options: LabOptions, on_ready: Callable[[LabInfo], None] | None = None
         lock.close()
         print(f"error: {err}", file=sys.stderr)
         return 1
-    if options.host not in _LOOPBACK:
+    if options.host not in _LOOPBACK and not _on_test_host(options.host):
         print(f"warning: the lab listens on {options.host}, so other machines can reach it "
               "with its well-known passwords; bind 127.0.0.1 unless you mean it",
               file=sys.stderr)
@@ -332,13 +345,13 @@ async def _main(options: LabOptions, data_dir: Path, sock: socket.socket, secret
     }
     _write_state(data_dir, state)
     log.info("practice lab ready at %s (registry on %s)", state["url"], registry.url)
-    if on_ready is not None:
-        on_ready(LabInfo.from_dict(state))
-
+    # Handlers first: whoever on_ready tells may stop the lab at once.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if on_ready is not None:
+        on_ready(LabInfo.from_dict(state))
     try:
         await stop.wait()
     finally:
