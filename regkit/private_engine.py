@@ -36,6 +36,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from regkit import processes
 from regkit.errors import DaemonJsonError, ServiceError
 
 __all__ = ["PrivateEngine", "default_state_dir", "unix_ping"]
@@ -62,12 +63,11 @@ def default_state_dir() -> Path:
         >>> str(default_state_dir())  # doctest: +SKIP
         '/var/lib/regkit/engine'
     """
-    configured = os.environ.get("REGKIT_ENGINE_DIR")
-    if configured:
-        return Path(configured).expanduser()
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        return Path("/var/lib/regkit/engine")
-    return Path.home() / ".local" / "share" / "regkit" / "engine"
+        default = Path("/var/lib/regkit/engine")
+    else:
+        default = Path.home() / ".local" / "share" / "regkit" / "engine"
+    return processes.directory_from_env("REGKIT_ENGINE_DIR", default)
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
@@ -109,35 +109,6 @@ def unix_ping(socket_path: str | os.PathLike[str], timeout: float = 2) -> bool:
         return False
     finally:
         conn.close()
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    """True when ``pid`` runs and is not a zombie waiting to be reaped."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def _cmdline(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return []
 
 
 class PrivateEngine:
@@ -211,21 +182,13 @@ class PrivateEngine:
     @property
     def pid(self) -> int | None:
         """The pid of this state directory's running dockerd, else None."""
-        pid = _read_pid(self.pidfile)
-        if pid is None or not _alive(pid) or not self._owns(pid):
-            return None
-        return pid
+        pid = processes.read_pid(self.pidfile)
+        return pid if processes.runs_with(pid, str(self.socket_path), program="dockerd") else None
 
     @property
     def running(self) -> bool:
         """True when this state directory's dockerd is alive and answers ``_ping``."""
         return self.pid is not None and unix_ping(self.socket_path)
-
-    def _owns(self, pid: int) -> bool:
-        cmdline = _cmdline(pid)
-        return bool(cmdline) and "dockerd" in Path(cmdline[0]).name and str(
-            self.socket_path
-        ) in " ".join(cmdline)
 
     def command(self) -> list[str]:
         """The dockerd command line this Engine runs with.
@@ -310,41 +273,34 @@ class PrivateEngine:
             directory.mkdir(parents=True, exist_ok=True)
         if not self.config_file.exists():
             self.config_file.write_text("{}\n")
-        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Own session: a Ctrl-C in the terminal or notebook that started it
-                # must not take the Engine (and every build in it) down.
-                start_new_session=True,
+        self._process, log_start = processes.start_logged(argv, self.log_path)
+        outcome = processes.wait_ready(
+            self._process, lambda: unix_ping(self.socket_path), timeout, interval=0.1
+        )
+        if outcome == "ready":
+            return self.docker_host
+        tail = processes.log_tail(self.log_path, log_start, _LOG_TAIL)
+        if outcome == "exited":
+            self._process = None
+            raise ServiceError(
+                "dockerd exited right after starting",
+                operation=" ".join(argv),
+                server_message=tail,
+                hint=f"read the log lines above (full log: {self.log_path}); another "
+                "dockerd using the same state directory, or a key in daemon.json that "
+                "is also a command-line flag, are the usual causes",
             )
-        deadline = time.monotonic() + timeout
-        while not unix_ping(self.socket_path):
-            if self._process.poll() is not None:
-                tail = self._log_tail(log_start)
-                self._process = None
-                raise ServiceError(
-                    "dockerd exited right after starting",
-                    operation=" ".join(argv),
-                    server_message=tail,
-                    hint=f"read the log lines above (full log: {self.log_path}); another "
-                    "dockerd using the same state directory, or a key in daemon.json that "
-                    "is also a command-line flag, are the usual causes",
-                )
-            if time.monotonic() > deadline:
-                tail = self._log_tail(log_start)
-                self.stop()
-                raise ServiceError(
-                    f"dockerd did not answer on {self.socket_path} within {timeout:g}s",
-                    operation=" ".join(argv),
-                    server_message=tail,
-                    hint=f"look at {self.log_path}; a slow machine may need a larger timeout",
-                )
-            time.sleep(0.1)
-        return self.docker_host
+        # stop() finds dockerd by its pidfile, which a slow start may not have written yet.
+        process, self._process = self._process, None
+        if not processes.terminate_child(process, timeout=15):
+            processes.kill_child(process)
+        self.stop()
+        raise ServiceError(
+            f"dockerd did not answer on {self.socket_path} within {timeout:g}s",
+            operation=" ".join(argv),
+            server_message=tail,
+            hint=f"look at {self.log_path}; a slow machine may need a larger timeout",
+        )
 
     def stop(self, timeout: float = 30) -> None:
         """Stop the Engine: SIGTERM, then SIGKILL (and its containerd) after ``timeout``.
@@ -359,29 +315,17 @@ class PrivateEngine:
             >>> PrivateEngine("/tmp/regkit-engine").stop()  # doctest: +SKIP
         """
         pid = self.pid
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while self._reaped_or_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if self._reaped_or_alive(pid):
-                os.kill(pid, signal.SIGKILL)
-                while self._reaped_or_alive(pid):
-                    time.sleep(0.05)
-                self._kill_orphaned_containerd()
+        if pid is not None and not processes.signal_and_wait(pid, signal.SIGTERM, timeout):
+            processes.signal_and_wait(pid, signal.SIGKILL, None)
+            self._kill_orphaned_containerd()
         if self._process is not None:
             self._process.wait()
             self._process = None
 
-    def _reaped_or_alive(self, pid: int) -> bool:
-        if self._process is not None and self._process.pid == pid:
-            return self._process.poll() is None
-        return _alive(pid)
-
     def _kill_orphaned_containerd(self) -> None:
         """After a SIGKILL, dockerd could not stop the containerd it started; do it."""
-        pid = _read_pid(self.exec_root / "containerd" / "containerd.pid")
-        if pid is not None and _alive(pid) and str(self.exec_root) in " ".join(_cmdline(pid)):
+        pid = processes.read_pid(self.exec_root / "containerd" / "containerd.pid")
+        if pid is not None and processes.runs_with(pid, str(self.exec_root)):
             os.kill(pid, signal.SIGKILL)
 
     def reload(self, timeout: float = 10) -> None:
@@ -409,11 +353,11 @@ class PrivateEngine:
                 operation="kill -HUP $(cat docker.pid)",
                 hint="start it first (`regkit engine up`)",
             )
-        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        log_start = processes.log_size(self.log_path)
         os.kill(pid, signal.SIGHUP)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in self._log_tail(log_start, lines=1000).splitlines():
+            for line in processes.log_tail(self.log_path, log_start, 1000).splitlines():
                 if "Reloaded configuration" in line:
                     return
                 if "unable to configure the Docker daemon" in line:
@@ -458,15 +402,6 @@ class PrivateEngine:
             raise DaemonJsonError(f"{self.config_file} is not a JSON object", hint="fix it")
         return data
 
-    def _log_tail(self, offset: int = 0, lines: int = _LOG_TAIL) -> str:
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(offset)
-                text = log.read().decode(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.strip().splitlines()[-lines:])
-
     def log_tail(self, lines: int = _LOG_TAIL) -> str:
         """The last lines of the daemon's log.
 
@@ -480,7 +415,7 @@ class PrivateEngine:
             >>> PrivateEngine("/nonexistent").log_tail()
             ''
         """
-        return self._log_tail(0, lines) if lines > 0 else ""
+        return processes.log_tail(self.log_path, 0, lines)
 
     def __enter__(self) -> PrivateEngine:
         self.start()

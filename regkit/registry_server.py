@@ -14,18 +14,19 @@ Example:
 from __future__ import annotations
 
 import copy
+import functools
 import http.client
 import os
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import Any, Mapping
 
 import bcrypt
 import yaml
 
+from regkit import processes
 from regkit.errors import ServiceError
 
 __all__ = ["RegistryServer", "find_registry_binary"]
@@ -276,19 +277,15 @@ class RegistryServer:
             else:
                 self._port = _free_port(self.host)
             self._write_files()
-            log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
-            with open(self.log_path, "ab") as log:
-                self._process = subprocess.Popen(
-                    [binary, "serve", str(self.config_path)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            outcome = self._wait_ready(timeout, log_start)
+            self._process, log_start = processes.start_logged(
+                [binary, "serve", str(self.config_path)], self.log_path
+            )
+            outcome = processes.wait_ready(
+                self._process, functools.partial(self._answers, log_start), timeout
+            )
             if outcome == "ready":
                 return self
-            tail = self._log_tail(log_start)
+            tail = processes.log_tail(self.log_path, log_start, _LOG_TAIL)
             self._reap()
             if outcome == "exited" and "address already in use" in tail:
                 if not self._requested_port:
@@ -318,21 +315,11 @@ class RegistryServer:
             hint="another program keeps taking ports; retry, or pass an explicit port",
         )
 
-    def _wait_ready(self, timeout: float, log_start: int) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                return "exited"
-            # Another server already on this port would answer too: only our own
-            # process saying it listens makes the answer ours.
-            if "listening on" in self._log_tail(log_start) and self._answers():
-                return "ready"
-            if time.monotonic() > deadline:
-                return "timeout"
-            time.sleep(0.05)
-
-    def _answers(self) -> bool:
+    def _answers(self, log_start: int) -> bool:
+        # Another server already on this port would answer too: only our own
+        # process saying it listens makes the answer ours.
+        if "listening on" not in processes.log_tail(self.log_path, log_start, _LOG_TAIL):
+            return False
         conn = http.client.HTTPConnection(self.host, self._port, timeout=1)
         try:
             conn.request("GET", "/v2/")
@@ -342,22 +329,10 @@ class RegistryServer:
         finally:
             conn.close()
 
-    def _log_tail(self, offset: int = 0, lines: int = _LOG_TAIL) -> str:
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(offset)
-                text = log.read().decode(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.strip().splitlines()[-lines:]) if lines > 0 else ""
-
     def _reap(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        if process is not None:
+            processes.kill_child(process)
 
     def stop(self, timeout: float = 5) -> None:
         """Stop the registry: SIGTERM, then SIGKILL if it is still alive after ``timeout``.
@@ -371,14 +346,8 @@ class RegistryServer:
             >>> reg.stop()  # doctest: +SKIP
         """
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None and not processes.terminate_child(process, timeout):
+            processes.kill_child(process)
 
     def restart(self, timeout: float = 10) -> RegistryServer:
         """Stop and start again on the same data directory (and the same port if free).
@@ -410,7 +379,7 @@ class RegistryServer:
         Example:
             >>> print(reg.log_tail(3))  # doctest: +SKIP
         """
-        return self._log_tail(0, lines)
+        return processes.log_tail(self.log_path, 0, lines)
 
     def __enter__(self) -> RegistryServer:
         return self.start()

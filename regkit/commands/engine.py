@@ -17,6 +17,8 @@ import json
 import shlex
 import sys
 
+from regkit.commands.areas import add_area
+
 __all__ = ["register"]
 
 
@@ -27,21 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         subparsers: the ``regkit`` sub-parsers object.
 
     Example:
-        >>> parser = argparse.ArgumentParser()
+        >>> parser = argparse.ArgumentParser(prog="regkit")
         >>> register(parser.add_subparsers())
+        >>> parser.parse_args(["engine", "up", "--state-dir", "/tmp/rke"]).state_dir
+        '/tmp/rke'
     """
-    parser = subparsers.add_parser(
-        "engine",
-        help="find, start or stop a Docker Engine (private dockerd as root)",
+    commands = add_area(
+        subparsers, "engine",
+        summary="find, start or stop a Docker Engine (private dockerd as root)",
         description="Find the Docker Engine the course uses, or run a private one.",
     )
-
-    def usage(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
-
-    parser.set_defaults(func=usage)
-    commands = parser.add_subparsers(dest="engine_command", metavar="ACTION")
 
     def state_dir_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(

@@ -29,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 
+from regkit.commands.areas import add_area
 from regkit.lab.control import (
     ADMIN_PASSWORD_ENV,
     DEFAULT_ADMIN_PASSWORD,
@@ -58,20 +59,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         subparsers: the ``regkit`` sub-parsers object.
 
     Example:
-        >>> parser = argparse.ArgumentParser()
+        >>> parser = argparse.ArgumentParser(prog="regkit")
         >>> register(parser.add_subparsers())
+        >>> parser.parse_args(["lab", "status", "--test-host"]).test_host
+        True
     """
-    parser = subparsers.add_parser(
-        "lab", help="run the practice lab (a Harbor-shaped registry on this machine)",
+    commands = add_area(
+        subparsers, "lab",
+        summary="run the practice lab (a Harbor-shaped registry on this machine)",
         description="The practice lab: a real distribution registry behind a Harbor-shaped "
         "API, for following the course without a Harbor.")
-
-    def usage(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
-
-    parser.set_defaults(func=usage)
-    commands = parser.add_subparsers(dest="lab_command", metavar="ACTION")
 
     def data_dir_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--data-dir", type=Path, default=None,

@@ -35,10 +35,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from regkit import processes
 from regkit.errors import ServiceError
 from regkit.lab.testhost import TestHost, default_host
 
@@ -82,10 +82,8 @@ def default_data_dir() -> Path:
         >>> str(default_data_dir())  # doctest: +SKIP
         '/home/me/.local/share/regkit/lab'
     """
-    configured = os.environ.get("REGKIT_LAB_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".local" / "share" / "regkit" / "lab"
+    return processes.directory_from_env(
+        "REGKIT_LAB_DIR", Path.home() / ".local" / "share" / "regkit" / "lab")
 
 
 def default_test_host_data_dir() -> Path:
@@ -102,10 +100,8 @@ def default_test_host_data_dir() -> Path:
         >>> default_test_host_data_dir().name  # doctest: +SKIP
         'lab-testhost'
     """
-    configured = os.environ.get("REGKIT_TEST_HOST_LAB_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    return default_data_dir().with_name("lab-testhost")
+    return processes.directory_from_env(
+        "REGKIT_TEST_HOST_LAB_DIR", default_data_dir().with_name("lab-testhost"))
 
 
 @dataclass(frozen=True)
@@ -184,29 +180,16 @@ class LabInfo:
         )
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_lab_process(pid: int) -> bool:
     """True if ``pid`` runs the lab (guards against a recycled pid in a stale lab.json)."""
-    if not _pid_alive(pid):
+    if not processes.pid_alive(pid):
         return False
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if not cmdline.exists():  # not Linux: trust the pid
-        return True
-    try:
-        argv = cmdline.read_bytes()
-    except OSError:
-        return False
+    argv = processes.command_line(pid)
+    if argv is None:
+        return not sys.platform.startswith("linux")  # no /proc to ask: trust the pid
     # `python -m regkit.lab ...`, or `regkit lab up --foreground` running it in-process.
-    return b"regkit.lab" in argv or (b"regkit" in argv and b"\0lab\0" in argv)
+    command = " ".join(argv)
+    return "regkit.lab" in command or ("regkit" in command and "lab" in argv[1:])
 
 
 def _read_state(data_dir: Path) -> dict | None:
@@ -269,37 +252,6 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def _log_tail(path: Path, offset: int) -> str:
-    try:
-        with open(path, "rb") as log:
-            log.seek(offset)
-            text = log.read().decode(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.strip().splitlines()[-_LOG_TAIL:])
-
-
-def _signal_and_wait(pid: int, sig: int, timeout: float) -> bool:
-    """Send ``sig`` to ``pid`` and wait until it is gone; True if it went away."""
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        return True
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            # Reap it if it is our child; otherwise this raises and we poll with kill(0).
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done == pid:
-                return True
-        except ChildProcessError:
-            pass
-        if not _pid_alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def stop_lab(data_dir: str | os.PathLike[str] | None = None, timeout: float = 15, *,
              remove_test_host: bool = True) -> bool:
     """Stop the lab running from ``data_dir`` (SIGTERM, then SIGKILL after ``timeout``).
@@ -330,8 +282,8 @@ def stop_lab(data_dir: str | os.PathLike[str] | None = None, timeout: float = 15
         if remove_test_host:
             _remove_recorded_test_host(directory)
         return False
-    if not _signal_and_wait(info.pid, signal.SIGTERM, timeout):
-        _signal_and_wait(info.pid, signal.SIGKILL, 5)
+    if not processes.signal_and_wait(info.pid, signal.SIGTERM, timeout):
+        processes.signal_and_wait(info.pid, signal.SIGKILL, 5)
         _kill_registry(info.registry_pid, Path(info.data_dir))
         (Path(info.data_dir) / STATE_FILE).unlink(missing_ok=True)
     if remove_test_host and info.test_host is not None:
@@ -393,15 +345,8 @@ def reset_lab(data_dir: str | os.PathLike[str] | None = None) -> None:
 
 def _kill_registry(pid: int | None, data_dir: Path) -> None:
     """SIGKILL the lab's registry if ``pid`` still runs it (checked by its config path)."""
-    if not pid or not _pid_alive(pid):
-        return
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    try:
-        if str(data_dir / "registry") not in cmdline.read_bytes().decode(errors="replace"):
-            return
-    except OSError:
-        return
-    _signal_and_wait(pid, signal.SIGKILL, 5)
+    if processes.runs_with(pid, str(data_dir / "registry")):
+        processes.signal_and_wait(pid, signal.SIGKILL, 5)
 
 
 class Lab:
@@ -565,39 +510,39 @@ class Lab:
             )
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         log_path = self.data_dir / LOG_FILE
-        log_start = log_path.stat().st_size if log_path.exists() else 0
-        with open(log_path, "ab") as log:
-            self._process = subprocess.Popen(
-                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=self._environment(), start_new_session=True,
-            )
-        deadline = time.monotonic() + self.timeout
-        while True:
-            if self._process.poll() is not None:
-                tail = _log_tail(log_path, log_start)
-                self._process = None
-                raise ServiceError(
-                    "the practice lab exited while starting",
-                    operation=" ".join(self.command()),
-                    server_message=tail or None,
-                    hint=f"read the lines above (full log: {log_path})",
-                )
+        process, log_start = processes.start_logged(
+            self.command(), log_path, env=self._environment())
+        self._process = process
+        state: dict | None = None
+
+        def ready() -> bool:
+            nonlocal state
             state = _read_state(self.data_dir)
-            if state and state.get("ready") and state.get("pid") == self._process.pid:
-                if self.test_host is not None:
-                    state = _record_test_host(self.data_dir, state, self.test_host)
-                self.info = LabInfo.from_dict(state)
-                return self
-            if time.monotonic() > deadline:
-                tail = _log_tail(log_path, log_start)
-                self.stop()
-                raise ServiceError(
-                    f"the practice lab did not answer within {self.timeout:g}s",
-                    operation=" ".join(self.command()),
-                    server_message=tail or None,
-                    hint=f"look at {log_path}; a slow machine may need a larger timeout",
-                )
-            time.sleep(0.02)
+            return bool(state and state.get("ready") and state.get("pid") == process.pid)
+
+        outcome = processes.wait_ready(process, ready, self.timeout, interval=0.02)
+        if outcome == "ready":
+            assert state is not None
+            if self.test_host is not None:
+                state = _record_test_host(self.data_dir, state, self.test_host)
+            self.info = LabInfo.from_dict(state)
+            return self
+        tail = processes.log_tail(log_path, log_start, _LOG_TAIL)
+        if outcome == "exited":
+            self._process = None
+            raise ServiceError(
+                "the practice lab exited while starting",
+                operation=" ".join(self.command()),
+                server_message=tail or None,
+                hint=f"read the lines above (full log: {log_path})",
+            )
+        self.stop()
+        raise ServiceError(
+            f"the practice lab did not answer within {self.timeout:g}s",
+            operation=" ".join(self.command()),
+            server_message=tail or None,
+            hint=f"look at {log_path}; a slow machine may need a larger timeout",
+        )
 
     def stop(self, timeout: float = 15) -> None:
         """Stop the lab cleanly (SIGTERM, then SIGKILL after ``timeout``); data is kept.
@@ -611,12 +556,7 @@ class Lab:
             >>> lab.stop()  # doctest: +SKIP
         """
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        if process is not None and not processes.terminate_child(process, timeout):
             self._process = process
             self.kill()
 
@@ -633,9 +573,7 @@ class Lab:
         if process is None:
             return
         state = _read_state(self.data_dir) or {}
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        processes.kill_child(process)
         if state.get("pid") == process.pid:
             _kill_registry(state.get("registry_pid"), self.data_dir)
 

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from regkit.errors import ServiceError
+from regkit.processes import pid_alive
 
 __all__ = [
     "DEFAULT_NAME",
@@ -367,27 +368,13 @@ def _stop(pids: list[int], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     alive = list(pids)
     while alive and time.monotonic() < deadline:
-        alive = [pid for pid in alive if _alive(pid)]
+        alive = [pid for pid in alive if pid_alive(pid)]
         time.sleep(0.05)
     for pid in alive:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def default_host() -> TestHost:
