@@ -45,7 +45,7 @@ notebooks: lab
 	$(ENGINE); $(REGKIT) course run --in-place
 
 bench:
-	scripts/setup.sh test
+	scripts/setup.sh bench
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
 clean:

@@ -740,7 +740,10 @@ class Engine:
             ProjectNotFound: the project does not exist (Harbor).
             PushDenied: the user may not push there.
             InsecureRegistryError, CertificateError, RegistryUnreachable: transport.
-            PushError: any other failure the Engine reported.
+            PushError: any other failure the Engine reported, or no event came for
+                ``timeout`` seconds (a registry that stopped answering); the hint says
+                how to check the registry and how to wait longer.
+            EngineUnavailable: the connection to the Engine broke.
 
         Example:
             >>> Engine().push("127.0.0.1:8080/library/busybox:v1", settings=s)  # doctest: +SKIP
@@ -1062,6 +1065,7 @@ class Engine:
     ) -> RegkitError | None:
         import docker.errors
         import requests.exceptions
+        import urllib3.exceptions
 
         if isinstance(err, RegkitError):
             return err
@@ -1072,7 +1076,13 @@ class Engine:
             return from_engine_message(
                 message, operation=operation, default=default, subject=subject
             )
-        if isinstance(err, requests.exceptions.RequestException):
+        # Inside a stream docker-py reads the socket itself, so urllib3's errors reach
+        # here unwrapped; before the first byte, requests wraps them.
+        if isinstance(err, (urllib3.exceptions.ReadTimeoutError,
+                            requests.exceptions.ReadTimeout)):
+            return self._stalled(err, operation, default, subject)
+        if isinstance(err, (requests.exceptions.RequestException,
+                            urllib3.exceptions.HTTPError)):
             self._client = None
             return EngineUnavailable(
                 f"lost the connection to the Docker Engine at {self.base_url}",
@@ -1092,6 +1102,27 @@ class Engine:
                 "directory, or fix the helper",
             )
         return None
+
+    def _stalled(
+        self, err: Exception, operation: str, default: type[RegkitError], subject: str | None
+    ) -> RegkitError:
+        """The Engine sent nothing for ``timeout`` seconds in the middle of an operation."""
+        verb = operation.split(" ")[1] if operation.startswith("docker ") else operation
+        what = f"{verb} of {subject}" if subject else verb
+        message = f"{what} stalled: the Engine reported nothing for {self.timeout:g} s"
+        wait = f"to give it more time, use Engine(timeout=...) (now {self.timeout:g} s)"
+        registry = None
+        if subject and verb == "login":
+            registry = subject
+        elif subject and verb in ("push", "pull"):
+            registry = _split(subject)[0]
+        if registry:
+            hint = (f"the registry probably stopped answering: check that `curl -sS "
+                    f"http://{registry}/v2/` (or https://) answers at once; a slow registry "
+                    f"or a large layer may just need longer: {wait}")
+        else:
+            hint = f"a long silent step (a build's RUN, a big context) may just need longer: {wait}"
+        return default(message, operation=operation, server_message=str(err), hint=hint)
 
 
 # -- helpers ----------------------------------------------------------------------------------

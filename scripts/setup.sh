@@ -2,6 +2,7 @@
 # Bring a machine to the point where the course or its tests can run:
 #   scripts/setup.sh course   -> system packages, .venv with regkit
 #   scripts/setup.sh test     -> the same plus the test extra
+#   scripts/setup.sh bench    -> the same plus the test and bench extras
 # Safe to run again: each step checks first and does nothing when already done.
 set -euo pipefail
 
@@ -15,7 +16,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # Debian packages the course needs: an Engine, a registry to practise on, a busybox to push.
 debs=(docker.io docker-registry busybox-static git ca-certificates)
 # The browser tests drive Debian's Chromium (Playwright cannot download a browser here).
-[ "$profile" = test ] && debs+=(chromium)
+[ "$profile" != course ] && debs+=(chromium)
 if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     debs+=(python3-venv python3-pip)
 fi
@@ -40,8 +41,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
-extra=""
-[ "$profile" = test ] && extra="[test]"
+case "$profile" in
+    test) extra="[test]" ;;
+    bench) extra="[test,bench]" ;;
+    *) extra="" ;;
+esac
 stamp="$venv/.regkit-installed$extra"
 if [ ! -x "$venv/bin/python" ]; then
     say "creating $venv"
