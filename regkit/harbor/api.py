@@ -85,6 +85,12 @@ class HarborAPI:
         ``InsecureRegistryError`` when no answer comes, and the error mapped from Harbor's
         ``{"errors": [...]}`` body otherwise (``AuthenticationError`` on 401, ...).
 
+    Edge cases:
+        The environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE`` ...) is read
+        at the first request, not at every one as plain ``requests`` does: a variable
+        changed later needs a new client. Changing the session's ``verify``, ``proxies``,
+        ``cert`` or ``trust_env`` takes effect at the next request.
+
     Example:
         >>> from regkit.settings import RegistrySettings
         >>> HarborAPI(RegistrySettings("https://harbor.example.com")).base_url
@@ -102,6 +108,7 @@ class HarborAPI:
         self.settings = settings
         self.timeout = timeout
         self.session = build_session(settings, session=session, hooks=hooks)
+        self._send_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         return f"HarborAPI(url={self.base_url!r}, username={self.settings.username!r})"
@@ -158,13 +165,9 @@ class HarborAPI:
             requests.Request(method, self.base_url + path, params=query, json=json,
                              headers=dict(headers or {})))
         operation = f"{method} {prepared.path_url}"
-        # Passing verify explicitly keeps a CA bundle from the settings ahead of
-        # REQUESTS_CA_BUNDLE (requests lets the environment win over session.verify).
-        env = self.session.merge_environment_settings(prepared.url, {}, None,
-                                                      self.session.verify, None)
         try:
             response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False,
-                                         **env)
+                                         **self._send_options())
         except (requests.RequestException, OSError) as exc:
             raise network_error(exc, base_url=self.base_url, operation=operation,
                                 timeout=self.timeout) from None
@@ -184,6 +187,24 @@ class HarborAPI:
             request_id=response.headers.get("X-Request-Id"), project=project,
             username=self.settings.username if self.session.auth else None,
         )
+
+    def _send_options(self) -> dict[str, Any]:
+        """Proxies, verify and cert for ``session.send``, from the session and environment.
+
+        ``requests`` reads the proxy variables again for every request, scanning the whole
+        environment twice (a quarter of a small request's time); the answer depends only
+        on the host, so it is kept until a session setting it depends on changes.
+        """
+        session = self.session
+        key = (session.trust_env, repr(session.verify), repr(session.proxies), repr(session.cert))
+        if self._send_cache is None or self._send_cache[0] != key:
+            # Passing verify explicitly keeps a CA bundle from the settings ahead of
+            # REQUESTS_CA_BUNDLE (requests lets the environment win over session.verify).
+            options = session.merge_environment_settings(self.base_url + "/", {}, None,
+                                                         session.verify, None)
+            self._send_cache = (key, options)
+        options = self._send_cache[1]
+        return {**options, "proxies": dict(options["proxies"] or {})}
 
     def _json(self, method: str, path: str, **kw: Any) -> Any:
         return self.request(method, path, **kw).json()
@@ -706,8 +727,197 @@ class HarborAPI:
         """
         return self._json("POST", f"{urls.API_PREFIX}/robots", json=dict(robot), ok=(201,))
 
+    def get_robot(self, robot_id: int) -> dict[str, Any]:
+        """``GET /robots/{robot_id}`` (``GetRobotByID``), without the secret.
+
+        Args:
+            robot_id: the id ``POST /robots`` returned.
+
+        Returns:
+            The robot (``name``, ``level``, ``permissions``, ``disable``...).
+
+        Raises:
+            NotFoundError: no such robot (system admins; others get 403).
+
+        Example:
+            >>> api.get_robot(3)["name"]  # doctest: +SKIP
+            'robot$demo+ci'
+        """
+        return self._json("GET", f"{urls.API_PREFIX}/robots/{int(robot_id)}")
+
+    def delete_robot(self, robot_id: int) -> requests.Response:
+        """``DELETE /robots/{robot_id}`` (``DeleteRobot``): its secret stops working at once.
+
+        Args:
+            robot_id: the robot's id.
+
+        Returns:
+            The 200 answer.
+
+        Raises:
+            NotFoundError: no such robot (system admins; others get 403).
+
+        Example:
+            >>> api.delete_robot(3).status_code  # doctest: +SKIP
+            200
+        """
+        return self.request("DELETE", f"{urls.API_PREFIX}/robots/{int(robot_id)}")
+
+    # -- repositories and projects: removal ---------------------------------------------
+
+    def get_repository(self, project_name: str, repository_name: str) -> dict[str, Any]:
+        """``GET /projects/{p}/repositories/{r}`` (``getRepository``).
+
+        Args:
+            project_name: the project.
+            repository_name: the repository, with or without ``project/``; encoded twice.
+
+        Returns:
+            The repository (``name`` with the project, ``artifact_count``...).
+
+        Raises:
+            NotFoundError: no such repository.
+
+        Example:
+            >>> api.get_repository("library", "busybox")["name"]  # doctest: +SKIP
+            'library/busybox'
+        """
+        return self._json("GET", _repository_path(project_name, repository_name))
+
+    def delete_repository(self, project_name: str, repository_name: str) -> requests.Response:
+        """``DELETE /projects/{p}/repositories/{r}`` (``deleteRepository``).
+
+        Edge case: every artifact of the repository goes, with all its tags.
+
+        Args:
+            project_name: the project.
+            repository_name: the repository, with or without ``project/``; encoded twice.
+
+        Returns:
+            The 200 answer.
+
+        Raises:
+            NotFoundError: no such repository.
+            PushDenied: no role that allows deleting there.
+
+        Example:
+            >>> api.delete_repository("demo", "app").status_code  # doctest: +SKIP
+            200
+        """
+        return self.request("DELETE", _repository_path(project_name, repository_name))
+
+    def delete_project(self, project_name_or_id: str | int) -> requests.Response:
+        """``DELETE /projects/{project_name_or_id}`` (``deleteProject``).
+
+        A ``str`` is sent with ``X-Is-Resource-Name: true``; an ``int`` is an id.
+
+        Args:
+            project_name_or_id: the project name, or its id as an int.
+
+        Returns:
+            The 200 answer.
+
+        Raises:
+            RegistryError: 412 while the project still holds repositories.
+            ProjectNotFound: no such project.
+
+        Example:
+            >>> api.delete_project("demo").status_code  # doctest: +SKIP
+            200
+        """
+        if isinstance(project_name_or_id, int):
+            return self.request("DELETE", f"{urls.API_PREFIX}/projects/{project_name_or_id}",
+                                project=str(project_name_or_id))
+        return self.request("DELETE", urls.project_path(project_name_or_id), headers=_BY_NAME,
+                            project=project_name_or_id)
+
+    # -- users and members -------------------------------------------------------------
+
+    def create_user(self, user: Mapping[str, Any]) -> requests.Response:
+        """``POST /users`` (``createUser``): a local user; system admins only (db auth).
+
+        Harbor checks, in order: the caller may create users (401 anonymous, 403 others;
+        403 too under LDAP/OIDC auth), the password (at least 8 characters with an
+        uppercase letter, a lowercase letter and a digit), the email (required, valid),
+        ``realname`` (1 to 255 characters, none of ``, ~ # $ %``), ``comment`` (at most 30).
+
+        Args:
+            user: ``{username, password, email, realname, comment}`` (a secret: keep the
+                dict out of logs).
+
+        Returns:
+            The 201 answer (``Location: /api/v2.0/users/<id>``, empty body).
+
+        Raises:
+            RegistryError: 400 for a refused field (Harbor's message says which), 409 when
+                the username or the email is taken.
+            AuthenticationError: anonymous caller.
+            PushDenied: the caller is not a system admin.
+
+        Example:
+            >>> api.create_user({"username": "ann", "password": "S3cretPass",
+            ...     "email": "ann@example.com", "realname": "Ann"}).status_code  # doctest: +SKIP
+            201
+        """
+        return self.request("POST", f"{urls.API_PREFIX}/users", json=dict(user), ok=(201,))
+
+    def search_users(self, username: str, *, page: int | None = None,
+                     page_size: int | None = None) -> Page:
+        """``GET /users/search?username=`` (``searchUsers``): users whose name contains it.
+
+        Open to every logged-in user; the match is fuzzy (``learner`` finds ``learner01``).
+
+        Args:
+            username: the text to look for (required).
+            page: page number (default 1).
+            page_size: page size (default 10, at most 100).
+
+        Returns:
+            The page of ``{user_id, username}``.
+
+        Example:
+            >>> [u["username"] for u in api.search_users("learner").items]  # doctest: +SKIP
+            ['learner', 'learner01']
+        """
+        return self._page(f"{urls.API_PREFIX}/users/search",
+                          dict(username=username, page=page, page_size=page_size))
+
+    def create_project_member(self, project_name_or_id: str | int, role_id: int, *,
+                              username: str) -> requests.Response:
+        """``POST /projects/{p}/members`` (``createProjectMember``): give a user a role.
+
+        Role ids: 1 projectAdmin, 2 developer, 3 guest, 4 maintainer, 5 limitedGuest.
+
+        Args:
+            project_name_or_id: the project name (sent as a name), or its id as an int.
+            role_id: the role.
+            username: the user to add.
+
+        Returns:
+            The 201 answer (``Location`` of the membership).
+
+        Raises:
+            RegistryError: 409 when the user already is a member; 404 for an unknown user.
+            PushDenied: the caller is not an admin of the project.
+
+        Example:
+            >>> api.create_project_member("demo", 2, username="ann").status_code  # doctest: +SKIP
+            201
+        """
+        body = {"role_id": role_id, "member_user": {"username": username}}
+        if isinstance(project_name_or_id, int):
+            return self.request("POST", f"{urls.API_PREFIX}/projects/{project_name_or_id}/members",
+                                json=body, ok=(201,), project=str(project_name_or_id))
+        return self.request("POST", f"{urls.project_path(project_name_or_id)}/members", json=body,
+                            headers=_BY_NAME, ok=(201,), project=project_name_or_id)
+
 
 _BY_NAME = {"X-Is-Resource-Name": "true"}
+
+
+def _repository_path(project: str, repository: str) -> str:
+    name = urls.encode_repository(urls.repository_in_project(project, repository))
+    return f"{urls.repositories_path(project)}/{name}"
 
 
 def _query_value(value: Any) -> Any:

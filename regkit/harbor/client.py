@@ -34,11 +34,15 @@ from regkit.harbor.models import (
 )
 from regkit.harbor.transport import DEFAULT_TIMEOUT, ResponseHook
 from regkit.reference import validate_project_name, validate_tag
+from regkit.settings import Secret
 
 if TYPE_CHECKING:
     from regkit.settings import RegistrySettings
 
-__all__ = ["Harbor"]
+__all__ = ["ROLE_IDS", "Harbor"]
+
+# Harbor's project role ids (src/common/const.go), by the names its Members page shows.
+ROLE_IDS = {"projectAdmin": 1, "developer": 2, "guest": 3, "maintainer": 4, "limitedGuest": 5}
 
 
 class Harbor:
@@ -423,6 +427,60 @@ class Harbor:
         return [Artifact.from_api(a) for a in self.api.iterate(
             self.api.list_artifacts, project, repository, with_tag=with_tag)]
 
+    def project_artifacts(self, project: str | None = None, *, with_tag: bool = True,
+                          workers: int = 4) -> dict[str, list[Artifact]]:
+        """Every artifact of every repository of a project, in as few requests as Harbor allows.
+
+        Harbor has no project-wide artifact list, so this reads the repository list (one
+        request per 100 repositories), then each repository's artifacts (one request per
+        100 artifacts), ``workers`` repositories at a time. A repository the list counts
+        as empty (``artifact_count`` 0) is not asked.
+
+        Edge cases: an artifact pushed into an empty repository while this runs can be
+        missed, as with any list taken in pages. A server whose repository list omits
+        ``artifact_count`` gets every repository asked. A repository deleted meanwhile
+        raises ``NotFoundError``.
+
+        Args:
+            project: the project; the settings' project when None.
+            with_tag: include each artifact's tags.
+            workers: repositories listed at the same time (1: one after the other). The
+                session's connection pool keeps 10 connections per host; more workers
+                only wait for one.
+
+        Returns:
+            ``{"project/name": [artifacts, newest push first]}``, in the order of the
+            repository list.
+
+        Raises:
+            ProjectNotFound: no such project (admins; others get the 403 of :meth:`project`).
+            ValueError: ``workers`` is less than 1.
+
+        Example:
+            >>> listing = harbor.project_artifacts("library")  # doctest: +SKIP
+            >>> [a.tag_names for a in listing["library/busybox"]]  # doctest: +SKIP
+            [('latest',)]
+        """
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        project = project or self.settings.project
+        repositories = self.repositories(project)
+        listing: dict[str, list[Artifact]] = {r.name: [] for r in repositories}
+        wanted = [r.name for r in repositories if r.raw.get("artifact_count") != 0]
+
+        def artifacts(name: str) -> list[Artifact]:
+            return self.artifacts(project, name, with_tag=with_tag)
+
+        if workers == 1 or len(wanted) < 2:
+            found = [artifacts(name) for name in wanted]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(workers, len(wanted))) as pool:
+                found = list(pool.map(artifacts, wanted))
+        listing.update(zip(wanted, found))
+        return listing
+
     def artifact(self, project: str | None, repository: str, reference: str) -> Artifact:
         """One artifact, by tag or digest.
 
@@ -581,3 +639,158 @@ class Harbor:
                 "level": "project", "disable": False,
                 "permissions": [{"kind": "project", "namespace": project, "access": access}]}
         return RobotAccount.from_api(self.api.create_robot(body))
+
+    def delete_robot(self, robot_id: int) -> None:
+        """Delete a robot account; its secret stops working at once.
+
+        Args:
+            robot_id: the id Harbor gave it (:attr:`RobotAccount.id`).
+
+        Raises:
+            NotFoundError: no such robot (system admins; others get a 403 ``RegistryError``).
+            PushDenied: this account may not manage the robot's project.
+
+        Example:
+            >>> harbor.delete_robot(robot.id)  # doctest: +SKIP
+        """
+        self.api.delete_robot(robot_id)
+
+    # -- removal, users and members ------------------------------------------------------
+
+    def repository(self, project: str | None, repository: str) -> Repository:
+        """One repository, with its artifact count.
+
+        Args:
+            project: the project; the settings' project when None.
+            repository: ``busybox`` or ``library/busybox``.
+
+        Returns:
+            The repository.
+
+        Raises:
+            NotFoundError: no such repository.
+
+        Example:
+            >>> harbor.repository("library", "busybox").name  # doctest: +SKIP
+            'library/busybox'
+        """
+        project = project or self.settings.project
+        return Repository.from_api(self.api.get_repository(project, repository))
+
+    def delete_repository(self, project: str | None, repository: str) -> None:
+        """Delete a repository with every artifact and tag in it.
+
+        Args:
+            project: the project; the settings' project when None.
+            repository: ``busybox`` or ``library/busybox``.
+
+        Raises:
+            NotFoundError: no such repository.
+            PushDenied: no role that allows deleting there.
+
+        Example:
+            >>> harbor.delete_repository("demo", "app")  # doctest: +SKIP
+        """
+        project = project or self.settings.project
+        self.api.delete_repository(project, repository)
+
+    def delete_project(self, name: str) -> None:
+        """Delete an empty project (its members and robot accounts go with it).
+
+        Args:
+            name: the project name.
+
+        Raises:
+            ProjectNotFound: no such project.
+            RegistryError: it still holds repositories (412): delete them first.
+            PushDenied: only the project's admins and system admins may.
+
+        Example:
+            >>> harbor.delete_project("demo")  # doctest: +SKIP
+        """
+        self.api.delete_project(name)
+
+    def create_user(self, username: str, password: str | Secret, *, email: str,
+                    realname: str | None = None, comment: str = "") -> int:
+        """Create a local Harbor user (system admins, database authentication only).
+
+        Args:
+            username: the login name.
+            password: at least 8 characters with an uppercase letter, a lowercase letter
+                and a digit (Harbor's rule).
+            email: required by Harbor, and unique.
+            realname: shown in Harbor's pages; the username when None.
+            comment: at most 30 characters.
+
+        Returns:
+            The new user's id (read from ``Location``; 0 if Harbor sent none).
+
+        Raises:
+            RegistryError: Harbor refused a field (400) or the username or email is taken
+                (409); the server's message says which.
+            PushDenied: this account is not a system admin, or Harbor uses LDAP/OIDC.
+
+        Example:
+            >>> harbor.create_user("ann", "S3cretPass1", email="ann@example.com")  # doctest: +SKIP
+            7
+        """
+        secret = password.reveal() if isinstance(password, Secret) else password
+        answer = self.api.create_user({"username": username, "password": secret,
+                                       "email": email, "realname": realname or username,
+                                       "comment": comment})
+        last = answer.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
+        return int(last) if last.isdigit() else 0
+
+    def user_names(self, text: str) -> list[str]:
+        """Names of the users whose username contains ``text`` (every page).
+
+        Args:
+            text: the part of a name to look for (not empty).
+
+        Returns:
+            The usernames, in Harbor's order.
+
+        Raises:
+            ValueError: ``text`` is empty.
+
+        Example:
+            >>> harbor.user_names("learner")  # doctest: +SKIP
+            ['learner', 'learner01']
+        """
+        if not text:
+            raise ValueError("give some text to look for in usernames")
+        return [str(u.get("username", "")) for u in self.api.iterate(self.api.search_users, text)]
+
+    def add_member(self, project: str | None, username: str, role: str | int) -> bool:
+        """Give a user a role in a project.
+
+        Args:
+            project: the project; the settings' project when None.
+            username: the user.
+            role: ``projectAdmin``, ``maintainer``, ``developer``, ``guest``,
+                ``limitedGuest``, or Harbor's role id.
+
+        Returns:
+            True when added; False when the user already was a member (the role is then
+            left as it was).
+
+        Raises:
+            ValueError: an unknown role name.
+            NotFoundError: no such user.
+            PushDenied: this account is not an admin of the project.
+
+        Example:
+            >>> harbor.add_member("demo", "ann", "developer")  # doctest: +SKIP
+            True
+        """
+        project = project or self.settings.project
+        role_id = role if isinstance(role, int) else ROLE_IDS.get(role)
+        if role_id is None:
+            raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLE_IDS)}")
+        try:
+            self.api.create_project_member(project, role_id, username=username)
+        except RegistryError as err:
+            if err.status != 409:
+                raise
+            return False
+        return True
