@@ -37,12 +37,18 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from regkit import docker_cli
 from regkit.engine import BuildResult, Engine, LoginResult, PushResult
-from regkit.errors import AuthenticationError, InvalidReference, RegistryError, RegkitError
+from regkit.errors import (
+    AuthenticationError,
+    InvalidReference,
+    RegistryError,
+    RegkitError,
+    SettingsError,
+)
 from regkit.settings import DEFAULT_URL, RegistrySettings
 
 if TYPE_CHECKING:
     from regkit.compose import ComposeProject, ServiceResult
-    from regkit.harbor import Harbor
+    from regkit.harbor import Harbor, Project, RobotAccount
     from regkit.lab import Lab, LabInfo
     from regkit.private_engine import PrivateEngine
     from regkit.reference import ImageReference
@@ -59,6 +65,7 @@ __all__ = [
     "check_packages",
     "check_registry",
     "default_settings",
+    "with_lab_account",
     "docker_config",
     "explain_references",
     "get_busybox",
@@ -73,6 +80,10 @@ __all__ = [
     "build",
     "build_and_push_stack",
     "delete_repository",
+    # the CI robot of lesson 12, and what `regkit course reset` undoes
+    "create_project",
+    "create_robot",
+    "delete_robot",
     "ensure_pushed",
     "ensure_stack",
     "repository_table",
@@ -171,10 +182,8 @@ def default_settings(environ: Mapping[str, str] | None = None) -> RegistrySettin
     """The course's settings: the ``REGKIT_*`` variables, else the practice lab.
 
     Without ``REGKIT_REGISTRY_URL``, the URL is the running lab's (found through its data
-    directory, ``REGKIT_LAB_DIR``) or ``http://127.0.0.1:8080``. When the URL is the lab's
-    and no ``REGKIT_USERNAME`` is set, the lab's ``admin`` account is used, with
-    ``REGKIT_PASSWORD``, else ``REGKIT_LAB_ADMIN_PASSWORD``, else Harbor's default; a TLS
-    lab's CA is trusted unless ``REGKIT_CA_BUNDLE`` says otherwise.
+    directory, ``REGKIT_LAB_DIR``) or ``http://127.0.0.1:8080``; the lab's account then
+    fills in what the variables leave out (:func:`with_lab_account`).
 
     Args:
         environ: the variables to read; ``os.environ`` when None.
@@ -189,23 +198,63 @@ def default_settings(environ: Mapping[str, str] | None = None) -> RegistrySettin
         >>> default_settings({"REGKIT_REGISTRY_URL": "https://harbor.example.com"}).host
         'harbor.example.com'
     """
-    from regkit.lab import ADMIN_USER, running_lab
-    from regkit.lab.control import ADMIN_PASSWORD_ENV, DEFAULT_ADMIN_PASSWORD
+    from regkit.lab import running_lab
 
     env = os.environ if environ is None else environ
-    base = RegistrySettings.from_env(env)
+    settings = RegistrySettings.from_env(env)
     info = running_lab(env.get("REGKIT_LAB_DIR") or None)
-    changes: dict[str, Any] = {}
     if not env.get("REGKIT_REGISTRY_URL") and info is not None:
-        changes["url"] = info.url
-    url = changes.get("url", base.url)
-    lab_here = info is not None and info.url == url
-    if (lab_here or url == DEFAULT_URL) and not env.get("REGKIT_USERNAME"):
-        changes["username"] = ADMIN_USER
-        changes["password"] = base.password or env.get(ADMIN_PASSWORD_ENV) or DEFAULT_ADMIN_PASSWORD
-    if lab_here and info.tls and info.ca_path and not env.get("REGKIT_CA_BUNDLE"):
+        settings = settings.replace(url=info.url)
+    return with_lab_account(settings, env)
+
+
+def with_lab_account(settings: RegistrySettings,
+                     environ: Mapping[str, str] | None = None) -> RegistrySettings:
+    """Fill in the practice lab's ``admin`` account, and its CA, for settings that name it.
+
+    Applies when ``settings`` carry no user (and ``REGKIT_USERNAME`` is unset) and point at a
+    running lab, on loopback or on the test host, or at ``http://127.0.0.1:8080`` where
+    :func:`prepare` starts one. The password is ``REGKIT_PASSWORD``, else
+    ``REGKIT_LAB_ADMIN_PASSWORD``, else Harbor's default; a TLS lab's CA is trusted unless
+    ``REGKIT_CA_BUNDLE`` says otherwise. Any other registry's settings come back unchanged,
+    so the lab's credentials never travel elsewhere.
+
+    Args:
+        settings: the settings to complete.
+        environ: the variables to read; ``os.environ`` when None.
+
+    Returns:
+        The settings, completed or unchanged.
+
+    Example:
+        >>> with_lab_account(RegistrySettings("https://harbor.example.com")).username is None
+        True
+    """
+    from regkit.lab import ADMIN_USER, running_lab
+    from regkit.lab.control import (
+        ADMIN_PASSWORD_ENV,
+        DEFAULT_ADMIN_PASSWORD,
+        default_data_dir,
+        default_test_host_data_dir,
+    )
+
+    env = os.environ if environ is None else environ
+    if settings.username or env.get("REGKIT_USERNAME"):
+        return settings
+    directories = (env.get("REGKIT_LAB_DIR") or default_data_dir(),
+                   env.get("REGKIT_TEST_HOST_LAB_DIR") or default_test_host_data_dir())
+    # By host, not URL: `regkit doctor https://...` for a plain-HTTP lab is still that lab.
+    labs = (running_lab(directory) for directory in directories)
+    info = next((lab for lab in labs if lab is not None and lab.host == settings.host), None)
+    if info is None and settings.url != DEFAULT_URL:
+        return settings
+    changes: dict[str, Any] = {
+        "username": ADMIN_USER,
+        "password": settings.password or env.get(ADMIN_PASSWORD_ENV) or DEFAULT_ADMIN_PASSWORD,
+    }
+    if info is not None and info.tls and info.ca_path and not env.get("REGKIT_CA_BUNDLE"):
         changes["verify"] = info.ca_path
-    return base.replace(**changes) if changes else base
+    return settings.replace(**changes)
 
 
 def _say(quiet: bool) -> Callable[[str], None]:
@@ -409,12 +458,14 @@ def push(
     name: str | None = None,
     tag: str | None = None,
     progress: bool = True,
+    settings: RegistrySettings | None = None,
 ) -> PushResult:
     """Tag a local image into the course's project and push it, as the slides do.
 
     Prints ``docker tag`` and ``docker push`` as a learner would type them, shows
     per-layer progress (bars in a notebook), then the registry's answer as ``docker push``
-    ends: ``TAG: digest: sha256:... size: N``.
+    ends: ``TAG: digest: sha256:... size: N``. The push is written to the course record
+    (:mod:`regkit.course_record`), so ``regkit course reset`` can delete it.
 
     Args:
         course: from :func:`prepare` (logged in, or with credentials in its settings).
@@ -423,6 +474,9 @@ def push(
             when None (``busybox``).
         tag: the tag to push; ``latest`` when None (as ``docker push`` does).
         progress: show per-layer progress.
+        settings: push with these credentials instead of the course's (a robot
+            account's, as a CI job does); same registry and project. The course's own
+            account still does the bookkeeping (is the repository new?).
 
     Returns:
         The :class:`~regkit.engine.PushResult` (reference, digest, size, command).
@@ -432,6 +486,7 @@ def push(
             busybox).
         ProjectNotFound, PushDenied, AuthenticationError: the registry refused the push.
         InvalidReference: ``name`` or ``tag`` breaks Docker's grammar.
+        SettingsError: ``settings`` name another registry or project than the course's.
 
     Example:
         >>> push(c, "busybox", tag="v1")  # doctest: +SKIP
@@ -443,17 +498,96 @@ def push(
 
     repository = name or parse_reference(source).path.rsplit("/", 1)[-1]
     target = course.settings.image(repository, tag or "latest")
+    if settings is not None and (settings.host, settings.project) != (
+            course.settings.host, course.settings.project):
+        raise SettingsError(
+            f"the push credentials are for {settings.registry_variable}, the course's "
+            f"images go to {course.registry}",
+            hint="make them with course.settings.replace(username=..., password=...)")
     show_command(docker_cli.tag_command(source, target), docker_cli.push_command(target))
     course.engine.tag(source, target)
+    existed = _repository_exists(course, course.settings.project, repository)
     callback = None
     if progress:
         from regkit.widgets import PushProgress
 
         callback = PushProgress(target)
         callback.display()
-    result = course.engine.push(target, settings=course.settings, progress=callback)
+    result = course.engine.push(target, settings=settings or course.settings, progress=callback)
+    _note_push(course, target, result.digest, created=not existed)
     print(str(result), flush=True)
     return result
+
+
+def _repository_exists(course: Course, project: str, repository: str) -> bool:
+    """Whether the repository is there before a push; True when Harbor will not say."""
+    from regkit.errors import NotFoundError, ProjectNotFound
+
+    try:
+        course.harbor.repository(project, repository)
+    except (NotFoundError, ProjectNotFound):
+        return False
+    except RegkitError:
+        # Unknown: count it as there, so a reset never deletes a repository it cannot
+        # prove the course created.
+        return True
+    return True
+
+
+def _note_push(course: Course, image: str, digest: str | None, *, created: bool) -> None:
+    """Write a push the course made (and the repository it created) to the course record."""
+    from regkit.course_record import Made, note
+    from regkit.reference import parse_reference
+
+    ref = parse_reference(image)
+    project, _, repository = ref.path.partition("/")
+    if ref.registry != course.settings.host or not repository or not digest:
+        return
+    registry = course.settings.base_url
+    made = [Made("tag", registry, project, repository=repository, tag=ref.tag or "latest",
+                 digest=digest)]
+    if created:
+        made.append(Made("repository", registry, project, repository=repository))
+    note(*made)
+
+
+def _repositories_before(course: Course, images: Iterable[str]) -> dict[str, bool]:
+    """For each image on the course's registry, whether its repository exists already."""
+    from regkit.reference import parse_reference
+
+    found = {}
+    for image in images:
+        try:
+            ref = parse_reference(image)
+        except InvalidReference:
+            continue  # compose refuses to push it anyway
+        project, _, repository = ref.path.partition("/")
+        if ref.registry == course.settings.host and repository:
+            found[image] = _repository_exists(course, project, repository)
+    return found
+
+
+def _recording(course: Course, project: ComposeProject,
+               inner: Callable[[str, Any], None] | None = None) -> Callable[[str, Any], None]:
+    """A compose progress callback that writes each service's push to the course record.
+
+    Each push is recorded as soon as it is done, so a later service failing does not
+    leave the earlier ones out of the record.
+    """
+    images = [spec.image for spec in project.services if spec.build is not None and spec.image]
+    existed = _repositories_before(course, images)
+
+    def report(service: str, event: Any) -> None:
+        if inner is not None:
+            inner(service, event)
+        if (isinstance(event, Mapping) and event.get("regkit") == "done"
+                and event.get("status") == "pushed"):
+            image = project.service(service).image
+            if image:
+                _note_push(course, image, event.get("digest"),
+                           created=not existed.get(image, True))
+
+    return report
 
 
 def repositories(course: Course, project: str | None = None) -> RepositoryTable:
@@ -1277,7 +1411,9 @@ def ensure_pushed(course: Course, source: str = "busybox", *, name: str | None =
         held = None
     course.engine.tag(source, target)
     if held is None or held != _local_digest(course, target):
+        existed = _repository_exists(course, course.settings.project, repository)
         held = course.engine.push(target, settings=course.settings).digest
+        _note_push(course, target, held, created=not existed)
     print(f"✓ {target} is in the registry", flush=True)
     return held
 
@@ -1387,7 +1523,9 @@ def build_and_push_stack(course: Course, compose_file: str | os.PathLike[str], *
         print(f"warning: {warning}", flush=True)
     try:
         return compose.build_and_push(project, course.engine, settings=course.settings,
-                                      services=services, progress=_stack_reporter(project))
+                                      services=services,
+                                      progress=_recording(course, project,
+                                                          _stack_reporter(project)))
     except RegkitError:
         print(flush=True)  # ends the service's unfinished line before the error shows
         raise
@@ -1445,7 +1583,7 @@ def ensure_stack(course: Course, compose_file: str | os.PathLike[str]) -> list[s
         ✓ in the registry: rng, hasher, webui, worker (tag v0.1)
     """
     from regkit import compose
-    from regkit.errors import NotFoundError, SettingsError
+    from regkit.errors import NotFoundError
 
     project = compose.load(compose_file)
     built = [(spec, spec.reference) for spec in project.services
@@ -1463,7 +1601,7 @@ def ensure_stack(course: Course, compose_file: str | os.PathLike[str]) -> list[s
             missing.append(spec.name)
     if missing:
         compose.build_and_push(project, course.engine, settings=course.settings,
-                               services=missing)
+                               services=missing, progress=_recording(course, project))
     tags = sorted({ref.tag or "latest" for _, ref in built})
     print(f"✓ in the registry: {', '.join(spec.name for spec, _ in built)} "
           f"(tag {', '.join(tags)})", flush=True)
@@ -1497,4 +1635,204 @@ def delete_repository(course: Course, name: str, *, project: str | None = None) 
     path = f"{repositories_path(project)}/{encode_repository(name)}"
     show_command(_curl(course.settings, path, flags="-s -X DELETE"))
     course.harbor.api.request("DELETE", path, project=project, ok=(200, 404))
+    _forget_repository(course, project, name)
     print(f"{project}/{name} is empty: no artifact, no tag", flush=True)
+
+
+def _forget_repository(course: Course, project: str, name: str) -> None:
+    """Drop the record's entries about a repository that was just deleted: nothing is left."""
+    from regkit.course_record import forget
+
+    registry = course.settings.base_url.rstrip("/")
+    forget(lambda made: (made.registry, made.project, made.repository) == (
+        registry, project, name) and made.kind in ("tag", "repository"))
+
+
+# -- lesson 12's CI robot, and the projects a lesson may create ------------------------------
+
+
+def _post_command(settings: RegistrySettings, path: str, body_lines: Sequence[str]) -> str:
+    """A ``curl`` POST of a JSON body laid out over several lines, as a learner could paste it."""
+    groups = _curl_groups(settings, path, headers=["Content-Type: application/json"])
+    # Continuation lines are given relative to the body's first character, which sits
+    # after the 4-space indent and "-d '".
+    body = ("\n" + " " * 8).join(body_lines)
+    return " \\\n    ".join([*groups[:-1], f"-d '{body}'", groups[-1]])
+
+
+def create_robot(course: Course, name: str, *, project: str | None = None, push: bool = True,
+                 description: str = "") -> RobotAccount:
+    """Create a project robot account for a CI job, as Harbor's Robot Accounts page does.
+
+    Prints the ``curl`` call of ``POST /robots``, then what Harbor made: the robot's login
+    name (``robot$<project>+<name>``), what it may do, and that its secret was received.
+    The secret itself is never printed: Harbor shows it this once, so it stays in the
+    returned object (``robot.secret``, a :class:`~regkit.settings.Secret`), to hand to a
+    CI system as a masked variable. The robot is written to the course record.
+
+    Edge case: when a robot of that name exists and the course record says the course
+    made it (a lesson stopped before deleting it), it is deleted and made again, so a
+    lesson can run twice; one made by someone else is left alone and reported.
+
+    Args:
+        course: from :func:`prepare`, as a project admin of ``project``.
+        name: the robot's short name (lowercase letters, digits, ``. _ -``).
+        project: the project it works in; the course's when None.
+        push: may push as well as pull (a CI job that publishes images needs it).
+        description: shown in Harbor.
+
+    Returns:
+        The :class:`~regkit.harbor.RobotAccount` (``name``, ``id``, ``secret``).
+
+    Raises:
+        RegistryError: a robot of that name exists that the course did not make (409).
+        PushDenied: this account may not manage robots in the project.
+
+    Example:
+        >>> robot = create_robot(c, "ci")  # doctest: +SKIP
+        $ curl -s -u "admin:$REGKIT_PASSWORD" -H "Content-Type: application/json" \\
+            -d '{"name": "ci", "level": "project", "duration": -1, ...}' \\
+            http://127.0.0.1:8080/api/v2.0/robots
+        HTTP 201 Created: robot account robot$library+ci
+        ...
+    """
+    from regkit.course_record import Made, note
+    from regkit.harbor.urls import API_PREFIX
+
+    project = project or course.settings.project
+    actions = ["pull", "push"] if push else ["pull"]
+    access = [f'{{"resource": "repository", "action": "{action}"}}' for action in actions]
+    body = [f'{{"name": "{name}", "level": "project", "duration": -1,',
+            f' "permissions": [{{"kind": "project", "namespace": "{project}",',
+            f'{" " * 18}"access": [{access[0]}']
+    body += [f'{" " * 29}{item}' for item in access[1:]]
+    body[-1] += "]}]}"
+    body[2:-1] = [line + "," for line in body[2:-1]]
+    show_command(_post_command(course.settings, f"{API_PREFIX}/robots", body))
+    full_name = f"robot${project}+{name}"
+    try:
+        robot = course.harbor.create_robot(name, project, push=push, description=description)
+    except RegistryError as err:
+        if err.status != 409 or not _delete_recorded_robot(course, full_name):
+            if err.status == 409:
+                err.hint = (f"{full_name} exists and the course did not make it: delete it "
+                            f"in Harbor (Projects > {project} > Robot Accounts) or pick "
+                            "another name")
+            raise
+        robot = course.harbor.create_robot(name, project, push=push, description=description)
+    note(Made("robot", course.settings.base_url, project, robot_id=robot.id,
+              robot_name=robot.name))
+    print(f"HTTP 201 Created: robot account {robot.name}", flush=True)
+    print(f"  may        {', '.join(actions)} in project {project}, nothing else", flush=True)
+    print("  expires    never" if robot.expires_at == -1 else
+          f"  expires    {_utc_minute(_from_unix(robot.expires_at))}", flush=True)
+    print("  secret     received, kept in robot.secret: Harbor shows it only this once",
+          flush=True)
+    return robot
+
+
+def _from_unix(seconds: int) -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def _delete_recorded_robot(course: Course, full_name: str) -> bool:
+    """Delete a robot named ``full_name`` that the course record says the course made."""
+    from regkit.course_record import CourseRecord, forget
+    from regkit.errors import NotFoundError
+
+    registry = course.settings.base_url.rstrip("/")
+    mine = [m for m in CourseRecord().entries()
+            if m.kind == "robot" and m.registry == registry and m.robot_name == full_name]
+    for made in mine:
+        try:
+            if course.harbor.api.get_robot(int(made.robot_id or 0)).get("name") == full_name:
+                course.harbor.delete_robot(int(made.robot_id or 0))
+                forget(lambda m, key=made.key(): m.key() == key)
+                return True
+        except NotFoundError:
+            forget(lambda m, key=made.key(): m.key() == key)
+    return False
+
+
+def delete_robot(course: Course, robot: RobotAccount) -> None:
+    """Delete a robot account: its secret stops working at once.
+
+    Prints the ``curl`` call (with ``$ROBOT_ID``, the ``id`` Harbor answered at creation,
+    so the line is the same every run) and one line saying it is gone. The course record
+    forgets it.
+
+    Args:
+        course: from :func:`prepare`, as a project admin of the robot's project.
+        robot: from :func:`create_robot`.
+
+    Raises:
+        NotFoundError: it was already deleted.
+        PushDenied: this account may not manage robots there.
+
+    Example:
+        >>> delete_robot(c, robot)  # doctest: +SKIP
+        $ curl -s -X DELETE -u "admin:$REGKIT_PASSWORD" http://127.0.0.1:8080/api/v2.0/robots/$ROBOT_ID
+        robot$library+ci deleted: its secret no longer logs in
+    """
+    from regkit.course_record import forget
+    from regkit.harbor.urls import API_PREFIX
+
+    groups = _curl_groups(course.settings, "", flags="-s -X DELETE")
+    url = f"{course.settings.base_url}{API_PREFIX}/robots/$ROBOT_ID"
+    show_command(" ".join([*groups[:-1], url]))
+    course.harbor.delete_robot(robot.id)
+    registry = course.settings.base_url.rstrip("/")
+    forget(lambda made: made.kind == "robot" and made.registry == registry
+           and made.robot_id == robot.id)
+    print(f"{robot.name} deleted: its secret no longer logs in", flush=True)
+
+
+def create_project(course: Course, name: str, *, public: bool = False) -> Project:
+    """Make sure a project exists, creating it as Harbor's New Project button does.
+
+    Prints the ``curl`` call of ``POST /projects`` and the same line whether the project
+    was created now or was there already (so a lesson's output does not depend on what
+    ran before). A project created here is written to the course record; one that was
+    there is not, so ``regkit course reset`` leaves it.
+
+    Args:
+        course: from :func:`prepare`, as an account allowed to create projects.
+        name: lowercase letters and digits joined by single ``.``, ``_`` or ``-``.
+        public: anyone may pull without a login.
+
+    Returns:
+        The project.
+
+    Raises:
+        InvalidReference: the name breaks Harbor's rule (checked before sending).
+        PushDenied: only system admins may create projects on this Harbor.
+
+    Example:
+        >>> create_project(c, "demo")  # doctest: +SKIP
+        $ curl -s -u "admin:$REGKIT_PASSWORD" -H "Content-Type: application/json" \\
+            -d '{"project_name": "demo", "metadata": {"public": "false"}}' \\
+            http://127.0.0.1:8080/api/v2.0/projects
+        ✓ project demo exists (private)
+    """
+    from regkit.course_record import Made, note
+    from regkit.harbor.urls import API_PREFIX
+    from regkit.reference import validate_project_name
+
+    validate_project_name(name)
+    visibility = "true" if public else "false"
+    show_command(_post_command(course.settings, f"{API_PREFIX}/projects", [
+        f'{{"project_name": "{name}", "metadata": {{"public": "{visibility}"}}}}']))
+    try:
+        course.harbor.api.create_project(name, public=public)
+        created = True
+    except RegistryError as err:
+        if err.status != 409:
+            raise
+        created = False
+    project = course.harbor.project(name)
+    if created:
+        note(Made("project", course.settings.base_url, name, project_id=project.project_id))
+    print(f"✓ project {name} exists ({'public' if project.public else 'private'})", flush=True)
+    return project

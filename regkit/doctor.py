@@ -72,7 +72,6 @@ __all__ = [
     "Check",
     "Report",
     "certificate_names",
-    "default_settings",
     "diagnose",
     "go_hostname_error",
     "name_matches",
@@ -371,59 +370,6 @@ def _issuer(cert: x509.Certificate) -> str:
 # -- settings -------------------------------------------------------------------------------------
 
 
-def default_settings(environ: Mapping[str, str] | None = None) -> RegistrySettings:
-    """The settings ``regkit doctor`` checks: the course's (``REGKIT_*``, else the lab's).
-
-    As :func:`regkit.course.default_settings`, which also covers the practice lab on the
-    test host: with ``REGKIT_REGISTRY_URL`` naming a running lab (loopback or test host) and
-    no ``REGKIT_USERNAME``, the lab's admin account and CA are used.
-
-    Args:
-        environ: the variables; ``os.environ`` when None.
-
-    Returns:
-        The settings.
-
-    Raises:
-        SettingsError: a ``REGKIT_*`` variable is invalid.
-
-    Example:
-        >>> default_settings({"REGKIT_REGISTRY_URL": "https://harbor.example.com"}).host
-        'harbor.example.com'
-    """
-    from regkit.course import default_settings as course_settings
-
-    env = os.environ if environ is None else environ
-    return _lab_defaults(course_settings(env), env)
-
-
-def _lab_defaults(settings: RegistrySettings, env: Mapping[str, str]) -> RegistrySettings:
-    """The lab's admin and CA for settings that name a running lab and carry no user."""
-    from regkit.lab.control import (
-        ADMIN_PASSWORD_ENV,
-        ADMIN_USER,
-        DEFAULT_ADMIN_PASSWORD,
-        default_data_dir,
-        default_test_host_data_dir,
-        running_lab,
-    )
-
-    if settings.username or env.get("REGKIT_USERNAME"):
-        return settings
-    for directory in (env.get("REGKIT_LAB_DIR") or default_data_dir(),
-                      env.get("REGKIT_TEST_HOST_LAB_DIR") or default_test_host_data_dir()):
-        info = running_lab(directory)
-        if info is None or info.host != settings.host:
-            continue
-        password = env.get("REGKIT_PASSWORD") or env.get(ADMIN_PASSWORD_ENV) or \
-            DEFAULT_ADMIN_PASSWORD
-        changes: dict[str, Any] = {"username": ADMIN_USER, "password": password}
-        if info.tls and info.ca_path and not env.get("REGKIT_CA_BUNDLE"):
-            changes["verify"] = info.ca_path
-        return settings.replace(**changes)
-    return settings
-
-
 # -- the walk -------------------------------------------------------------------------------------
 
 
@@ -493,7 +439,7 @@ def diagnose(
     """Check, link by link, whether a push to the registry would work; stop at the first break.
 
     Args:
-        settings: the registry, project and credentials; :func:`default_settings` (the
+        settings: the registry, project and credentials; :func:`regkit.course.default_settings` (the
             ``REGKIT_*`` variables, else the practice lab) when None.
         engine: the Docker Engine whose view counts; :class:`regkit.engine.Engine` (found
             as everywhere in regkit) when None.
@@ -524,6 +470,8 @@ def diagnose(
     checks: list[Check] = []
     try:
         if base is None:
+            from regkit.course import default_settings
+
             base = default_settings()
         walk = _target(base, name, engine, Path(certs_dir), timeout, env_settings)
     except _Broken as broken:
@@ -596,8 +544,9 @@ def _target(base: RegistrySettings, name: str | None, engine: Engine | None, cer
         if env_settings and host != base.host:
             # Credentials the course filled in for its own lab must not travel to another
             # registry: start again from the REGKIT_* variables alone.
-            settings = _lab_defaults(RegistrySettings.from_env(url=url, project=project),
-                                     os.environ)
+            from regkit.course import with_lab_account
+
+            settings = with_lab_account(RegistrySettings.from_env(url=url, project=project))
         else:
             settings = base.replace(url=url, project=project)
     walk = _Walk(settings, engine, certs_dir, timeout, configured, repository)

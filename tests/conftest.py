@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from regkit.settings import RegistrySettings
 
 
+_RECORD_DIR = tempfile.TemporaryDirectory(prefix="regkit-course-record-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # What tests push is theirs: keep it out of the user's course record, which
+    # `regkit course reset` would otherwise act on later (kernels inherit this too).
+    os.environ.setdefault("REGKIT_COURSE_RECORD",
+                          str(Path(_RECORD_DIR.name) / "course-record.jsonl"))
+
+
 def require(condition: object, reason: str) -> None:
     """Skip the test when ``condition`` is false; fail instead when ``CI`` is set.
 

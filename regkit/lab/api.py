@@ -3,7 +3,7 @@
 Endpoints: ping, health, systeminfo (+ getcert), projects (list, HEAD, create, get,
 delete), project members (list, add, get, change role, remove), repositories (per
 project and all; get, delete), artifacts (list, get, delete), tags (list, add, delete),
-users/current, robot accounts (create, get, delete) and search.
+users (create, search, current), robot accounts (create, get, delete) and search.
 
 Harbor's habits kept here (:mod:`regkit.lab.replies` has the ones every list and error
 shares):
@@ -67,6 +67,12 @@ _PROJECT_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _TAG_NAME = re.compile(r"^[\w][\w.-]{0,127}$")
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _SECRET_ALPHABET = string.ascii_letters + string.digits
+# Harbor's email rule (handler/user.go validateUserProfile) and the characters it refuses
+# in names.
+_EMAIL = re.compile(r"^(([^<>()\[\]\\.,;:\s@\"]+(\.[^<>()\[\]\\.,;:\s@\"]+)*)|(\".+\"))@"
+                    r"((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\])|"
+                    r"(([a-zA-Z\-0-9]+\.)+[a-zA-Z]{2,}))$")
+_ILLEGAL_NAME_CHARS = ",~#$%"
 _ROLE_NAMES = {ROLE_PROJECT_ADMIN: "projectAdmin", ROLE_DEVELOPER: "developer",
                ROLE_GUEST: "guest", ROLE_MAINTAINER: "maintainer",
                ROLE_LIMITED_GUEST: "limitedGuest"}
@@ -154,6 +160,8 @@ class HarborApi:
             (tuple(a.split("/")), {"GET": self.get_artifact, "DELETE": self.delete_artifact}),
             (tuple((a + "/tags").split("/")), {"GET": self.list_tags, "POST": self.create_tag}),
             (tuple((a + "/tags/{tag_name}").split("/")), {"DELETE": self.delete_tag}),
+            (("users",), {"POST": self.create_user}),
+            (("users", "search"), {"GET": self.search_users}),
             (("users", "current"), {"GET": self.current_user}),
             (("robots",), {"POST": self.create_robot}),
             (("robots", "{robot_id}"), {"GET": self.get_robot, "DELETE": self.delete_robot}),
@@ -336,6 +344,87 @@ class HarborApi:
             "creation_time": fmt_time(user["creation_time"]),
             "update_time": fmt_time(user["update_time"]),
         })
+
+    async def create_user(self, call: _Call) -> web.StreamResponse:
+        """``POST /users``: a local user, by a system admin; Harbor's checks in its order.
+
+        Harbor (``handler/user.go CreateUser``) checks the caller, the password, then the
+        profile (email required and well formed, realname 1-255 characters without
+        ``, ~ # $ %``, comment at most 30), and maps a taken username or email to 409. The
+        lab also refuses an empty username or one with ``, ~ # $ %`` (a ``$`` would pass
+        for a robot's name); Harbor's own UI refuses those too.
+        """
+        try:
+            body = json.loads(await call.request.read() or b"null")
+        except ValueError as err:
+            raise HarborError("BAD_REQUEST",
+                              f"parsing userReq body from \"\" failed, because {err}") from None
+        if body is None:
+            raise HarborError("UNPROCESSABLE_ENTITY",
+                              "validation failure list:\nuserReq in body is required")
+        if not isinstance(body, dict):
+            raise HarborError("BAD_REQUEST", "parsing userReq body from \"\" failed, because "
+                              "json: cannot unmarshal into Go value of type "
+                              "models.UserCreationReq")
+        fields: dict[str, str] = {}
+        for name in ("username", "password", "email", "realname", "comment"):
+            value = body.get(name)
+            if value is not None and not isinstance(value, str):
+                raise HarborError("UNPROCESSABLE_ENTITY", "validation failure list:\n"
+                                  f"userReq.{name} in body must be of type string")
+            fields[name] = value or ""
+        for name in ("username", "email"):
+            if len(fields[name]) > 255:
+                raise HarborError("UNPROCESSABLE_ENTITY", "validation failure list:\n"
+                                  f"userReq.{name} in body should be at most 255 chars long")
+        if not call.caller.authenticated:
+            raise HarborError("UNAUTHORIZED", "unauthorized")
+        if not call.caller.sysadmin:
+            raise HarborError("FORBIDDEN", "forbidden")
+        password = fields["password"]
+        if not (len(password) >= 8 and re.search("[a-z]", password)
+                and re.search("[A-Z]", password) and re.search("[0-9]", password)):
+            raise HarborError("BAD_REQUEST", "the password or secret must be longer than 8 "
+                              "chars with at least 1 uppercase letter, 1 lowercase letter and "
+                              "1 number")
+        if not fields["email"]:
+            raise HarborError("BAD_REQUEST", "email can't be empty")
+        if not _EMAIL.match(fields["email"]):
+            raise HarborError("BAD_REQUEST", "email with illegal format")
+        if not 1 <= len(fields["realname"]) <= 255:
+            raise HarborError("BAD_REQUEST", "realname with illegal length")
+        if any(c in fields["realname"] for c in _ILLEGAL_NAME_CHARS):
+            raise HarborError("BAD_REQUEST", "realname contains illegal characters")
+        if len(fields["comment"]) > 30:
+            raise HarborError("BAD_REQUEST", "comment with illegal length")
+        if not fields["username"]:
+            raise HarborError("BAD_REQUEST", "username with illegal length")
+        if any(c in fields["username"] for c in _ILLEGAL_NAME_CHARS):
+            raise HarborError("BAD_REQUEST", "username contains illegal characters")
+        try:
+            user_id = self.store.create_user(fields["username"], password,
+                                             email=fields["email"],
+                                             realname=fields["realname"],
+                                             comment=fields["comment"])
+        except Conflict as err:
+            # Harbor wraps Postgres's unique violation: message, then the cause.
+            raise HarborError("CONFLICT", f"user {fields['username']} or email "
+                              f"{fields['email']} already exists: pq: duplicate key value "
+                              f"violates unique constraint \"harbor_user_{err}_key\"") from None
+        base = call.request.rel_url.raw_path.rstrip("/")
+        return web.Response(status=201, headers={"Location": f"{base}/{user_id}"})
+
+    async def search_users(self, call: _Call) -> web.StreamResponse:
+        """``GET /users/search?username=``: any logged-in caller; fuzzy, admin left out."""
+        paging = parse_paging(call.query)
+        text = call.query.get("username")
+        if text is None:
+            raise HarborError("UNPROCESSABLE_ENTITY",
+                              "validation failure list:\nusername in query is required")
+        self._require_authenticated(call)
+        rows = self.store.search_users(text)
+        return self._page(call, rows, lambda r: {"user_id": int(r["user_id"]),
+                                                 "username": r["username"]}, paging)
 
     # -- projects -------------------------------------------------------------------------
 

@@ -290,6 +290,52 @@ class Store:
         assert user is not None
         return user
 
+    def create_user(self, username: str, password: str, *, email: str, realname: str,
+                    comment: str = "") -> int:
+        """Create an ordinary (not administrator) user, as Harbor's ``POST /users`` does.
+
+        Args:
+            username: the login name (unique).
+            password: the clear-text password (stored as a scrypt hash).
+            email: the email address (unique, as in Harbor's ``harbor_user`` table).
+            realname: the full name.
+            comment: free text.
+
+        Returns:
+            The new user id.
+
+        Raises:
+            Conflict: the username or the email is taken; its argument names the column
+                (``"username"`` or ``"email"``).
+        """
+        now = time.time()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            # The users table predates the email rule, so uniqueness is checked here, in
+            # the same transaction as the insert.
+            for column, value in (("username", username), ("email", email)):
+                if self.db.execute(f"SELECT 1 FROM users WHERE {column} = ?",
+                                   (value,)).fetchone() is not None:
+                    raise Conflict(column)
+            cursor = self.db.execute(
+                "INSERT INTO users (username, password_hash, email, realname, comment, "
+                "sysadmin, creation_time, update_time) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                (username, hash_password(password), email, realname, comment, now, now))
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        return int(cursor.lastrowid or 0)
+
+    def search_users(self, text: str) -> list[dict[str, Any]]:
+        """Users whose name contains ``text`` (any case), oldest first, without user id 1.
+
+        Harbor's user lists leave out the built-in admin (``user_id`` 1).
+        """
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return self._all("SELECT user_id, username FROM users WHERE user_id > 1 AND "
+                         "username LIKE ? ESCAPE '\\' ORDER BY user_id", (pattern,))
+
     def check_password(self, username: str, password: str) -> dict[str, Any] | None:
         """The user row if ``password`` is right for ``username``, else None."""
         user = self.user_by_name(username)
