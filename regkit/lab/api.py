@@ -116,6 +116,29 @@ def _bool_param(query: Mapping[str, str], name: str, default: bool) -> bool:
                       f"\"{raw}\"")
 
 
+async def _json_body(call: _Call, name: str, *, required: str | None = None,
+                     go_type: str | None = None) -> dict[str, Any]:
+    """The request's JSON object, refused in the words of Harbor's generated API layer.
+
+    Malformed JSON is a 400 naming the body parameter ``name``. A missing body is a 422
+    "``required`` in body is required" (``required`` defaults to ``name``); so is any other
+    non-object, unless ``go_type`` is given, where Harbor's JSON decoding answers 400.
+    """
+    label = "" if name == "body" else f"{name} "
+    try:
+        body = json.loads(await call.request.read() or b"null")
+    except ValueError as err:
+        raise HarborError("BAD_REQUEST",
+                          f"parsing {label}body from \"\" failed, because {err}") from None
+    if isinstance(body, dict):
+        return body
+    if body is not None and go_type is not None:
+        raise HarborError("BAD_REQUEST", f"parsing {label}body from \"\" failed, because "
+                          f"json: cannot unmarshal into Go value of type {go_type}")
+    raise HarborError("UNPROCESSABLE_ENTITY",
+                      f"validation failure list:\n{required or name} in body is required")
+
+
 class HarborApi:
     """The ``/api/v2.0`` handlers of one lab.
 
@@ -354,18 +377,7 @@ class HarborApi:
         lab also refuses an empty username or one with ``, ~ # $ %`` (a ``$`` would pass
         for a robot's name); Harbor's own UI refuses those too.
         """
-        try:
-            body = json.loads(await call.request.read() or b"null")
-        except ValueError as err:
-            raise HarborError("BAD_REQUEST",
-                              f"parsing userReq body from \"\" failed, because {err}") from None
-        if body is None:
-            raise HarborError("UNPROCESSABLE_ENTITY",
-                              "validation failure list:\nuserReq in body is required")
-        if not isinstance(body, dict):
-            raise HarborError("BAD_REQUEST", "parsing userReq body from \"\" failed, because "
-                              "json: cannot unmarshal into Go value of type "
-                              "models.UserCreationReq")
+        body = await _json_body(call, "userReq", go_type="models.UserCreationReq")
         fields: dict[str, str] = {}
         for name in ("username", "password", "email", "realname", "comment"):
             value = body.get(name)
@@ -493,17 +505,7 @@ class HarborApi:
 
     async def create_project(self, call: _Call) -> web.StreamResponse:
         """``POST /projects``: 201 with a Location; Harbor's validation messages."""
-        try:
-            body = json.loads(await call.request.read() or b"null")
-        except ValueError as err:
-            raise HarborError("BAD_REQUEST",
-                              f"parsing project body from \"\" failed, because {err}") from None
-        if body is None:
-            raise HarborError("UNPROCESSABLE_ENTITY",
-                              "validation failure list:\nproject in body is required")
-        if not isinstance(body, dict):
-            raise HarborError("BAD_REQUEST", "parsing project body from \"\" failed, because "
-                              "json: cannot unmarshal into Go value of type models.ProjectReq")
+        body = await _json_body(call, "project", go_type="models.ProjectReq")
         self._require_authenticated(call)
         name = body.get("project_name")
         if name is not None and not isinstance(name, str):
@@ -601,14 +603,7 @@ class HarborApi:
 
     @staticmethod
     async def _role_id(call: _Call) -> tuple[dict[str, Any], int]:
-        try:
-            body = json.loads(await call.request.read() or b"null")
-        except ValueError as err:
-            raise HarborError("BAD_REQUEST",
-                              f"parsing body from \"\" failed, because {err}") from None
-        if not isinstance(body, dict):
-            raise HarborError("UNPROCESSABLE_ENTITY",
-                              "validation failure list:\nbody in body is required")
+        body = await _json_body(call, "body")
         role = body.get("role_id")
         if not isinstance(role, int) or role not in _ROLE_NAMES:
             raise HarborError("BAD_REQUEST", "bad request: role id should be 1 (projectAdmin), "
@@ -846,15 +841,11 @@ class HarborApi:
 
     async def create_tag(self, call: _Call) -> web.StreamResponse:
         """``POST .../artifacts/{ref}/tags`` ``{"name": "v2"}``: 201; 409 if it exists."""
-        try:
-            body = json.loads(await call.request.read() or b"null")
-        except ValueError as err:
-            raise HarborError("BAD_REQUEST",
-                              f"parsing tag body from \"\" failed, because {err}") from None
-        if not isinstance(body, dict) or not body.get("name"):
+        body = await _json_body(call, "tag", required="tag.name")
+        name = body.get("name")
+        if not name:
             raise HarborError("UNPROCESSABLE_ENTITY",
                               "validation failure list:\ntag.name in body is required")
-        name = body["name"]
         if not isinstance(name, str) or not _TAG_NAME.match(name):
             raise HarborError("BAD_REQUEST", f"bad request: invalid tag name: {name}")
         _, repository, artifact = self._artifact(call, action="push")
@@ -904,14 +895,7 @@ class HarborApi:
 
     async def create_robot(self, call: _Call) -> web.StreamResponse:
         """``POST /robots``: a project (or system) robot; its secret is shown only here."""
-        try:
-            body = json.loads(await call.request.read() or b"null")
-        except ValueError as err:
-            raise HarborError("BAD_REQUEST",
-                              f"parsing robot body from \"\" failed, because {err}") from None
-        if not isinstance(body, dict):
-            raise HarborError("UNPROCESSABLE_ENTITY",
-                              "validation failure list:\nrobot in body is required")
+        body = await _json_body(call, "robot")
         self._require_authenticated(call)
         name = body.get("name")
         if not isinstance(name, str) or not _PROJECT_NAME.match(name):
