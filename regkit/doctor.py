@@ -58,7 +58,7 @@ from regkit.errors import (
     RegkitError,
     SettingsError,
 )
-from regkit.reference import parse_reference, validate_registry_host
+from regkit.reference import is_ip_literal, parse_reference, validate_registry_host
 from regkit.settings import RegistrySettings
 
 if TYPE_CHECKING:
@@ -266,14 +266,6 @@ def _registry_host(text: str) -> bool:
     return port is not None or "." in name or name == "localhost"
 
 
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
-
-
 def certificate_names(cert: x509.Certificate) -> list[str]:
     """The names a certificate is valid for, as Docker (Go) checks them: its subjectAltName.
 
@@ -319,12 +311,12 @@ def name_matches(host: str, names: list[str]) -> bool:
         >>> name_matches("10.203.0.2", ["127.0.0.1", "::1"])
         False
     """
-    if _is_ip(host):
+    if is_ip_literal(host):
         address = ipaddress.ip_address(host)
-        return any(_is_ip(name) and ipaddress.ip_address(name) == address for name in names)
+        return any(is_ip_literal(name) and ipaddress.ip_address(name) == address for name in names)
     wanted = host.lower().rstrip(".")
     for name in names:
-        if _is_ip(name):
+        if is_ip_literal(name):
             continue
         pattern = name.lower().rstrip(".")
         if pattern == wanted:
@@ -351,13 +343,13 @@ def go_hostname_error(host: str, names: list[str]) -> str:
         >>> go_hostname_error("10.203.0.2", ["localhost"])
         "x509: cannot validate certificate for 10.203.0.2 because it doesn't contain any IP SANs"
     """
-    if _is_ip(host):
-        valid = [name for name in names if _is_ip(name)]
+    if is_ip_literal(host):
+        valid = [name for name in names if is_ip_literal(name)]
         if not valid:
             return (f"x509: cannot validate certificate for {host} because it doesn't "
                     "contain any IP SANs")
     else:
-        valid = [name for name in names if not _is_ip(name)]
+        valid = [name for name in names if not is_ip_literal(name)]
         if not valid:
             return "x509: certificate relies on legacy Common Name field, use SANs instead"
     return f"x509: certificate is valid for {', '.join(valid)}, not {host}"
@@ -556,7 +548,7 @@ def _target(base: RegistrySettings, name: str | None, engine: Engine | None, cer
 
 def _resolve(walk: _Walk) -> None:
     hostname = walk.hostname
-    if _is_ip(hostname):
+    if is_ip_literal(hostname):
         walk.ok("resolve", f"{hostname} is an IP address")
         return
     try:
@@ -605,7 +597,7 @@ def _probe_tls(walk: _Walk) -> bytes | None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    server_name = None if _is_ip(walk.hostname) else walk.hostname
+    server_name = None if is_ip_literal(walk.hostname) else walk.hostname
     try:
         with socket.create_connection((walk.hostname, walk.port), timeout=walk.timeout) as raw:
             with context.wrap_socket(raw, server_hostname=server_name) as tls:
@@ -692,7 +684,7 @@ def _client_trust(walk: _Walk) -> tuple[ssl.SSLContext, str]:
 def _chain_error(walk: _Walk, context: ssl.SSLContext) -> ssl.SSLCertVerificationError | None:
     """Verify the chain (not the name) with ``context``; the verification error, if any."""
     context.check_hostname = False
-    server_name = None if _is_ip(walk.hostname) else walk.hostname
+    server_name = None if is_ip_literal(walk.hostname) else walk.hostname
     try:
         with socket.create_connection((walk.hostname, walk.port), timeout=walk.timeout) as raw:
             with context.wrap_socket(raw, server_hostname=server_name):

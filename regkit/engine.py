@@ -27,10 +27,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import ipaddress
 import os
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
@@ -49,6 +48,8 @@ from regkit.errors import (
     from_engine_message,
 )
 from regkit.private_engine import default_state_dir
+from regkit.progress import LayerProgress, PushProgress, event_error
+from regkit.tls_rule import DOCKER_HUB, secure_rule
 
 if TYPE_CHECKING:
     import docker
@@ -62,16 +63,9 @@ __all__ = [
     "PushResult",
     "BuildResult",
     "RegistryView",
-    "LayerProgress",
-    "PushProgress",
-    "fold_push_events",
-    "secure_rule",
 ]
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-DOCKER_HUB = "docker.io"
-# Docker's default insecure CIDRs: 127.0.0.0/8 always, ::1/128 since Engine 28.
-_LOOPBACK_CIDRS = {"127.0.0.0/8", "::1/128"}
 
 ProgressCallback = Callable[[Mapping[str, Any]], None]
 LineCallback = Callable[[str], None]
@@ -132,187 +126,6 @@ class LoginResult:
 
     def __str__(self) -> str:
         return self.status
-
-
-@dataclass(frozen=True)
-class LayerProgress:
-    """One layer's state during a push (or pull), as the Engine last reported it.
-
-    Attributes:
-        id: the short layer id the Engine prints.
-        status: the last status (``Preparing``, ``Pushing``, ``Pushed``, ``Layer already
-            exists``, ``Mounted from other/repo``, or the pull equivalents).
-        current: bytes handled so far, when the Engine reported them.
-        total: the layer's size, when reported. ``current`` counts uncompressed bytes and
-            can exceed ``total``; :attr:`percent` clamps.
-    """
-
-    id: str
-    status: str
-    current: int | None = None
-    total: int | None = None
-
-    @property
-    def done(self) -> bool:
-        """True once the layer is in the registry (or on disk, for a pull)."""
-        return self.status in _DONE_STATUSES or self.status.startswith("Mounted from")
-
-    @property
-    def percent(self) -> float | None:
-        """0-100 for this layer, 100 when done, None when the Engine gave no size."""
-        if self.done:
-            return 100.0
-        if self.current is None or not self.total:
-            return None
-        return max(0.0, min(100.0, 100.0 * self.current / self.total))
-
-    def line(self) -> str:
-        """The layer as ``docker push`` prints it (``c2a838957552: Pushing  45%``)."""
-        percent = self.percent
-        if self.done or percent is None:
-            return f"{self.id}: {self.status}"
-        return f"{self.id}: {self.status} {percent:4.0f}%"
-
-
-_DONE_STATUSES = frozenset({"Pushed", "Layer already exists", "Pull complete", "Already exists"})
-
-
-@dataclass(frozen=True)
-class PushProgress:
-    """A summary of the events seen so far in a push (or pull), built by folding them.
-
-    Immutable: :meth:`apply` returns a new summary, so a widget can keep the previous one.
-
-    Attributes:
-        layers: per-layer state, in the order layers first appeared.
-        messages: the events without a layer id (``The push refers to repository [...]``,
-            ``v1: digest: sha256:... size: 736``).
-        tag: the tag pushed, from the final ``aux`` event.
-        digest: the manifest digest, from the final ``aux`` event.
-        size: the manifest size in bytes, from the final ``aux`` event.
-        error: the Engine's error message, if the stream reported one.
-
-    Example:
-        >>> p = fold_push_events([
-        ...     {"status": "Preparing", "progressDetail": {}, "id": "a1"},
-        ...     {"status": "Pushing", "progressDetail": {"current": 5, "total": 4}, "id": "a1"},
-        ... ])
-        >>> p.layers[0].percent
-        100.0
-    """
-
-    layers: tuple[LayerProgress, ...] = ()
-    messages: tuple[str, ...] = ()
-    tag: str | None = None
-    digest: str | None = None
-    size: int | None = None
-    error: str | None = None
-
-    def apply(self, event: Mapping[str, Any]) -> PushProgress:
-        """Fold one decoded Engine event into a new summary.
-
-        Args:
-            event: one dict from the Engine's push or pull stream.
-
-        Returns:
-            The updated summary (``self`` is unchanged).
-
-        Example:
-            >>> PushProgress().apply({"status": "Pushed", "id": "a1"}).layers[0].done
-            True
-        """
-        error = _event_error(event)
-        if error is not None:
-            return dataclasses.replace(self, error=error)
-        aux = event.get("aux")
-        if isinstance(aux, Mapping) and "Digest" in aux:
-            return dataclasses.replace(
-                self, tag=aux.get("Tag"), digest=aux.get("Digest"), size=aux.get("Size")
-            )
-        status = str(event.get("status") or "")
-        layer_id = event.get("id")
-        if not status:
-            return self
-        if not layer_id or status.startswith("Pulling from"):
-            text = f"{layer_id}: {status}" if layer_id else status
-            return dataclasses.replace(self, messages=(*self.messages, text))
-        detail = event.get("progressDetail") or {}
-        layer = LayerProgress(
-            id=str(layer_id),
-            status=status,
-            current=_int_or_none(detail.get("current")),
-            total=_int_or_none(detail.get("total")),
-        )
-        layers = list(self.layers)
-        for index, known in enumerate(layers):
-            if known.id == layer.id:
-                if layer.total is None and known.status == layer.status:
-                    # A later event of the same phase without a total keeps the known size.
-                    layer = dataclasses.replace(layer, total=known.total)
-                layers[index] = layer
-                break
-        else:
-            layers.append(layer)
-        return dataclasses.replace(self, layers=tuple(layers))
-
-    @property
-    def percent(self) -> float:
-        """Overall 0-100: the mean of the layers' percentages (unknown counts as 0)."""
-        if not self.layers:
-            return 100.0 if self.digest else 0.0
-        return sum(layer.percent or 0.0 for layer in self.layers) / len(self.layers)
-
-    @property
-    def finished(self) -> bool:
-        """True once the Engine reported the digest or an error."""
-        return self.digest is not None or self.error is not None
-
-    def text(self) -> str:
-        """The summary as ``docker push`` would leave it on a terminal.
-
-        Returns:
-            One line per message and layer, then the error if any.
-
-        Example:
-            >>> print(fold_push_events([{"status": "Pushed", "id": "a1"}]).text())
-            a1: Pushed
-        """
-        lines = [line for line in self.messages if "digest:" not in line]
-        lines += [layer.line() for layer in self.layers]
-        lines += [line for line in self.messages if "digest:" in line]
-        if self.error:
-            lines.append(f"error: {self.error}")
-        return "\n".join(lines)
-
-
-def fold_push_events(
-    events: Iterable[Mapping[str, Any]], start: PushProgress | None = None
-) -> PushProgress:
-    """Fold the Engine's push (or pull) events into a :class:`PushProgress` summary.
-
-    A pure function: no I/O, the same events always give the same summary. Pull events
-    (``Downloading``, ``Extracting``, ``Pull complete``, ``Already exists``) fold the
-    same way.
-
-    Args:
-        events: decoded event dicts, in stream order.
-        start: a summary to continue from (default: empty).
-
-    Returns:
-        The summary after the last event.
-
-    Example:
-        >>> p = fold_push_events([
-        ...     {"status": "Pushed", "progressDetail": {}, "id": "a1"},
-        ...     {"progressDetail": {}, "aux": {"Tag": "v1", "Digest": "sha256:ab", "Size": 528}},
-        ... ])
-        >>> (p.digest, p.size, p.percent)
-        ('sha256:ab', 528, 100.0)
-    """
-    progress = start or PushProgress()
-    for event in events:
-        progress = progress.apply(event)
-    return progress
 
 
 @dataclass(frozen=True)
@@ -905,7 +718,7 @@ class Engine:
 
         try:
             for event in self._events(events, operation=command, default=BuildError, subject=full):
-                error = _event_error(event)
+                error = event_error(event)
                 if error is not None:
                     if pending:
                         emit(pending)
@@ -1010,13 +823,8 @@ class Engine:
         subject: str | None = None,
     ) -> Any:
         """Run one docker-py call, turning its exceptions into regkit errors."""
-        try:
+        with self._mapped(operation, default, subject):
             return action()
-        except Exception as err:
-            mapped = self._map_exception(err, operation, default, subject)
-            if mapped is None:
-                raise
-            raise mapped from err
 
     def _events(
         self,
@@ -1027,8 +835,16 @@ class Engine:
         subject: str,
     ) -> Iterator[Mapping[str, Any]]:
         """Yield a docker-py event stream, mapping exceptions raised while it flows."""
-        try:
+        with self._mapped(operation, default, subject):
             yield from start()
+
+    @contextlib.contextmanager
+    def _mapped(
+        self, operation: str, default: type[RegkitError], subject: str | None
+    ) -> Iterator[None]:
+        """Turn the exceptions docker-py raises inside the block into regkit errors."""
+        try:
+            yield
         except RegkitError:
             raise
         except Exception as err:
@@ -1067,8 +883,6 @@ class Engine:
         import requests.exceptions
         import urllib3.exceptions
 
-        if isinstance(err, RegkitError):
-            return err
         if isinstance(err, docker.errors.APIError):
             message = str(err.explanation or err)
             # err.status_code is the Engine's own status (500 for most registry failures),
@@ -1128,25 +942,6 @@ class Engine:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _event_error(event: Mapping[str, Any]) -> str | None:
-    """The error text of an Engine event: ``errorDetail.message`` first, then ``error``."""
-    detail = event.get("errorDetail")
-    if isinstance(detail, Mapping) and detail.get("message"):
-        return str(detail["message"])
-    if detail and isinstance(detail, str):
-        return detail
-    if event.get("error"):
-        return str(event["error"])
-    return None
-
-
 def _asks_for_credentials(message: str) -> bool:
     lowered = message.lower()
     return "no basic auth credentials" in lowered or "authentication required" in lowered
@@ -1185,58 +980,3 @@ def _name_and_tag(reference: str, operation: str) -> tuple[str, str, str]:
             hint="use name:tag (a digest identifies content, it cannot be pushed or assigned)",
         )
     return registry, name, tag or "latest"
-
-
-def _split_host_port(host: str) -> str:
-    if host.startswith("["):
-        return host[1:].split("]", 1)[0]
-    if host.count(":") == 1:
-        return host.split(":", 1)[0]
-    return host
-
-
-def secure_rule(
-    host: str, cidrs: Iterable[str], index: Mapping[str, Mapping[str, Any]]
-) -> tuple[bool, str]:
-    """Decide, as the Engine does (moby's ``isSecureIndex``), whether ``host`` needs TLS.
-
-    Args:
-        host: the registry as in image names (``host[:port]``, ``[v6]:port``).
-        cidrs: the Engine's ``RegistryConfig.InsecureRegistryCIDRs``.
-        index: the Engine's ``RegistryConfig.IndexConfigs`` (``{name: {"Secure": bool}}``).
-
-    Returns:
-        ``(secure, reason)``. An exact ``index`` entry wins; otherwise the host is
-        resolved (IP literals are used as they are) and any address inside one of
-        ``cidrs`` makes it insecure; a name that does not resolve is secure.
-
-    Example:
-        >>> secure_rule("127.0.0.1:5000", ["127.0.0.0/8"], {})
-        (False, 'insecure: 127.0.0.0/8 (loopback)')
-        >>> secure_rule("192.0.2.7:443", ["127.0.0.0/8"], {})
-        (True, 'secure: TLS required')
-    """
-    if host in index:
-        if host == DOCKER_HUB:
-            return True, "secure: docker.io always requires TLS"
-        if index[host].get("Secure", True):
-            return True, "secure: TLS required"
-        return False, "insecure: listed in insecure-registries"
-    hostname = _split_host_port(host)
-    try:
-        addresses = {ipaddress.ip_address(hostname)}
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(hostname, None)
-        except (OSError, UnicodeError):
-            return True, f"secure: TLS required ({hostname} does not resolve)"
-        addresses = {ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos}
-    for cidr in cidrs:
-        network = ipaddress.ip_network(cidr, strict=False)
-        for address in addresses:
-            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-                address = address.ipv4_mapped
-            if address.version == network.version and address in network:
-                kind = "loopback" if cidr in _LOOPBACK_CIDRS else "in insecure-registries"
-                return False, f"insecure: {cidr} ({kind})"
-    return True, "secure: TLS required"

@@ -57,6 +57,7 @@ __all__ = [
     "validate_tag",
     "validate_registry_host",
     "names_registry",
+    "is_ip_literal",
 ]
 
 DEFAULT_DOMAIN = "docker.io"
@@ -595,6 +596,27 @@ def validate_registry_host(host: str) -> str:
         raise InvalidReference(f"invalid registry address {_q(host)}: {label} {_q(part)} {rule}",
                                hint=hint)
     return host
+
+
+def is_ip_literal(name: str) -> bool:
+    """Whether a host name is an IP address written out rather than a DNS name.
+
+    Args:
+        name: a host without port or brackets (``10.203.0.2``, ``::1``, ``harbor.example``).
+
+    Returns:
+        True for an IPv4 or IPv6 address (a scoped ``fe80::1%eth0`` included), False for
+        anything else, the empty string included.
+
+    Example:
+        >>> is_ip_literal("10.203.0.2"), is_ip_literal("::1"), is_ip_literal("harbor.example")
+        (True, True, False)
+    """
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def split_registry_url(url: str) -> tuple[str, str]:

@@ -196,6 +196,17 @@ def _not_here() -> None:
     print("(not run here: this machine has no test host; the first cell says why)", flush=True)
 
 
+def _go_ahead(real: bool, confirm: bool, undone: str) -> bool:
+    """Whether a change just shown as commands may be made; when not, say why."""
+    if not real:
+        _not_here()
+        return False
+    if not confirm:
+        _say("not done", f"confirm=False: nothing was {undone}")
+        return False
+    return True
+
+
 def test_host(course: Course, *, tls: bool = False, port: int = 8080) -> Remote:
     """Start (or reuse) the practice lab on the test host, in the mode the lesson needs.
 
@@ -490,12 +501,9 @@ def install_ca(remote: Remote, pem: bytes | None, *, confirm: bool = False) -> C
     certs_dir = engine_files(remote.engine).certs_dir if remote.real else DEFAULT_CERTS_D
     folder = certs_dir / remote.host
     show_command(f"sudo mkdir -p {folder}", f"sudo cp ca.crt {folder}/ca.crt")
-    if not remote.real or pem is None:
-        _not_here()
+    if not _go_ahead(remote.real and pem is not None, confirm, "written"):
         return None
-    if not confirm:
-        _say("not done", "confirm=False: nothing was written")
-        return None
+    assert pem is not None
     if not _can_write(folder / "ca.crt"):
         _say("not done", f"this account cannot write {folder}: run the commands above as root")
         return None
@@ -521,11 +529,7 @@ def remove_ca(remote: Remote, *, confirm: bool = False) -> bool:
     """
     certs_dir = engine_files(remote.engine).certs_dir if remote.real else DEFAULT_CERTS_D
     show_command(f"sudo rm -r {certs_dir / remote.host}")
-    if not remote.real:
-        _not_here()
-        return False
-    if not confirm:
-        _say("not done", "confirm=False: nothing was removed")
+    if not _go_ahead(remote.real, confirm, "removed"):
         return False
     removed = _drop_ca(remote.host, certs_dir)
     _say("removed" if removed else "absent", str(certs_dir / remote.host / "ca.crt"))
@@ -628,11 +632,7 @@ def write_daemon_json(plan: InsecurePlan, *, confirm: bool = False) -> bool:
 
     path = plan.files.daemon_json
     show_command(f"sudoedit {path}   # make it the file shown above")
-    if not plan.real:
-        _not_here()
-        return False
-    if not confirm:
-        _say("not done", "confirm=False: nothing was written")
+    if not _go_ahead(plan.real, confirm, "written"):
         return False
     if not _can_write(path):
         _say("not done", f"this account cannot write {path}: edit it as root")
@@ -700,10 +700,7 @@ def forget_insecure(remote: Remote, *, confirm: bool = False) -> bool:
     show_command(f"sudoedit {files.daemon_json}   # remove \"{remote.host}\", keep the key")
     if not remote.real:
         show_command("sudo systemctl reload docker")
-        _not_here()
-        return False
-    if not confirm:
-        _say("not done", "confirm=False: nothing was changed")
+    if not _go_ahead(remote.real, confirm, "changed"):
         return False
     if files.private is None or not _can_write(files.daemon_json):
         _say("not done", f"edit {files.daemon_json} as root, then reload the Engine")

@@ -235,7 +235,7 @@ class PushProgress:
     Pass it as the ``progress`` callback of :meth:`regkit.engine.Engine.push`. In a
     kernel it shows one bar per layer; elsewhere (a terminal, a script) it prints one
     line per layer when the layer is done, as ``docker push`` ends up showing. The events
-    are folded by :func:`regkit.engine.fold_push_events`, so the bars and the Engine's
+    are folded by :func:`regkit.progress.fold_push_events`, so the bars and the Engine's
     own summary always agree.
 
     Args:
@@ -262,7 +262,7 @@ class PushProgress:
 
     def __init__(self, reference: str, *, widgets_on: bool | None = None,
                  stream: TextIO | None = None) -> None:
-        from regkit.engine import PushProgress as Summary
+        from regkit.progress import PushProgress as Summary
 
         self.reference = reference
         self.summary = Summary()

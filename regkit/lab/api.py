@@ -254,12 +254,17 @@ class HarborApi:
             HarborError: 401 for anonymous callers, 403 for other users, and (only for
                 administrators) 404 when the project does not exist.
         """
+        return self._allowed_project(
+            call, ident, is_name,
+            lambda project: (action in self.access.repository_actions(call.caller, project)
+                             if action else self.access.can_read_project(call.caller, project)))
+
+    def _allowed_project(self, call: _Call, ident: str, is_name: bool,
+                         allowed: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The project if ``allowed(project)``, else Harbor's refusal for this caller."""
         project = self._lookup_project(ident, is_name)
-        if project is not None:
-            allowed = (action in self.access.repository_actions(call.caller, project)
-                       if action else self.access.can_read_project(call.caller, project))
-            if allowed:
-                return project
+        if project is not None and allowed(project):
+            return project
         if project is None and call.caller.sysadmin:
             raise HarborError("NOT_FOUND", f"project {ident} not found")
         if not call.caller.authenticated:
@@ -574,18 +579,11 @@ class HarborApi:
 
     def _member_project(self, call: _Call, manage: bool) -> dict[str, Any]:
         ident, is_name = self._project_ident(call)
-        project = self._lookup_project(ident, is_name)
-        if project is not None:
-            allowed = (self.access.can_manage_project(call.caller, project) if manage
-                       else call.caller.sysadmin or bool(self.access.roles(call.caller,
-                                                                           project)))
-            if allowed:
-                return project
-        if project is None and call.caller.sysadmin:
-            raise HarborError("NOT_FOUND", f"project {ident} not found")
-        if not call.caller.authenticated:
-            raise HarborError("UNAUTHORIZED", "unauthorized")
-        raise HarborError("FORBIDDEN", "forbidden")
+        return self._allowed_project(
+            call, ident, is_name,
+            lambda project: (self.access.can_manage_project(call.caller, project) if manage
+                             else call.caller.sysadmin
+                             or bool(self.access.roles(call.caller, project))))
 
     @staticmethod
     def _member_json(row: Mapping[str, Any]) -> dict[str, Any]:

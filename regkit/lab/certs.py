@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from regkit.reference import is_ip_literal
+
 __all__ = ["CertificatePaths", "ensure_certificates"]
 
 _DEFAULT_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -162,7 +164,7 @@ def ensure_certificates(directory: str | os.PathLike[str],
         return paths
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.timezone.utc)
-    dns_first = next((n for n in names if not _is_ip(n)), names[0])
+    dns_first = next((n for n in names if not is_ip_literal(n)), names[0])
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_first)]))
@@ -180,11 +182,3 @@ def ensure_certificates(directory: str | os.PathLike[str],
     _write(paths.key, _pem_key(key), private=True)
     _write(paths.cert, cert.public_bytes(serialization.Encoding.PEM), private=False)
     return paths
-
-
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True

@@ -8,7 +8,8 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from regkit.engine import Engine, PushResult, fold_push_events
+from regkit.engine import Engine, PushResult
+from regkit.progress import fold_push_events
 from regkit.errors import (
     AuthenticationError,
     BuildError,

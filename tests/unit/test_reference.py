@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from regkit.errors import InvalidReference
 from regkit.reference import (
     ImageReference,
+    is_ip_literal,
     parse_reference,
     registry_variable,
     split_registry_url,
@@ -619,3 +620,13 @@ def test_reference_and_settings_import_only_the_stdlib() -> None:
             "print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("10.203.0.2", True), ("::1", True), ("fe80::1%eth0", True),
+    ("harbor.example.com", False), ("localhost", False), ("[::1]", False),
+    ("127.0.0.1:8080", False), ("", False),
+])
+def test_is_ip_literal(name: str, expected: bool) -> None:
+    assert is_ip_literal(name) is expected
+

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from regkit.engine import LayerProgress, PushProgress, fold_push_events, secure_rule
+from regkit.progress import LayerProgress, PushProgress, fold_push_events
+from regkit.tls_rule import secure_rule
 
 DIGEST = "sha256:88020eb7ac404cdc01940848a0bf4965d79adc8ea71f9f023d31efb1ccc2ce6e"
 
