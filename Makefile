@@ -3,7 +3,7 @@ VENV ?= .venv
 REGKIT = $(VENV)/bin/regkit
 PORT ?= 8080
 
-.PHONY: help install course lab run test unit notebooks bench clean
+.PHONY: help install course lab run test unit notebooks pictures bench clean
 
 help:
 	@echo "make course   set up, start the practice lab and JupyterLab on notebooks/"
@@ -11,6 +11,7 @@ help:
 	@echo "make test     set up, then run the whole test suite"
 	@echo "make lab      start only the practice lab"
 	@echo "make unit     the unit tests alone (nothing started)"
+	@echo "make pictures refresh images/ with screenshots the browser tests take"
 	@echo "make bench    the benchmarks in bench/"
 
 install:
@@ -24,8 +25,11 @@ lab: install
 # without one, the course still opens and notebook 00 says how to get one.
 ENGINE = eval "$$($(REGKIT) engine up || true)"
 
+# Served from the top of the repository (the notebooks link ../images/), opening notebook 00.
 course: lab
-	$(ENGINE); $(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+	$(ENGINE); $(VENV)/bin/jupyter lab --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/notebooks/00_setup-check.ipynb \
+		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
 run: lab
 	$(ENGINE); $(REGKIT) course run
@@ -43,6 +47,11 @@ unit:
 
 notebooks: lab
 	$(ENGINE); $(REGKIT) course run --in-place
+
+# The "what you should see" pictures: our own views, as JupyterLab in Chromium shows them.
+pictures:
+	scripts/setup.sh test
+	REGKIT_SCREENSHOTS=images $(VENV)/bin/python -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 bench:
 	scripts/setup.sh bench
