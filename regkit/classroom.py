@@ -237,7 +237,10 @@ class Sheet:
         try:
             rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
         except (OSError, csv.Error) as err:
-            raise SettingsError(f"cannot read the sheet of logins {path}: {err}") from None
+            raise SettingsError(f"cannot read the sheet of logins {path}: {err}",
+                                hint="check the path and its rights (the sheet is 0600: read "
+                                     "it as the user who made it), or give another with --sheet"
+                                ) from None
         if not rows or tuple(rows[0]) != _HEADER or len(rows) < 2:
             raise SettingsError(f"{path} is not a sheet of logins regkit wrote",
                                 hint="move it away, or give another file with --sheet")

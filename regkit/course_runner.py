@@ -326,7 +326,9 @@ def execute_notebook(
     try:
         nb = nbformat.read(source, as_version=4)
     except (OSError, ValueError) as err:
-        raise SettingsError(f"cannot read notebook {source}: {err}") from err
+        raise SettingsError(f"cannot read notebook {source}: {err}",
+                            hint="restore it from git (`git checkout -- notebooks/`), or name "
+                                 "the notebooks folder with --notebooks") from err
     current: dict[str, Any] = {}
 
     def on_cell_start(cell: nbformat.NotebookNode, cell_index: int) -> None:

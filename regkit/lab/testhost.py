@@ -405,7 +405,9 @@ def allocate() -> TestHost:
     """
     reason = unsupported_reason()
     if reason is not None:
-        raise ServiceError(f"cannot make a test host: {reason}")
+        raise ServiceError(f"cannot make a test host: {reason}",
+                           hint="use the lab on loopback instead (`regkit lab up`); the TLS "
+                                "lessons then show the commands and their stored outputs")
     slots = len(list(POOL.subnets(new_prefix=_SLOT_PREFIX)))
     for index in range(1, slots):
         host = TestHost.slot(index)
