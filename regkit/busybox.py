@@ -149,12 +149,11 @@ def ensure_busybox(
     tag: str = "busybox:latest",
     *,
     binary: str | os.PathLike[str] | None = None,
-    pull_timeout: float = 15,
 ) -> str:
     """Make sure ``tag`` names a busybox image on the Engine.
 
-    In order: the image is already there (done); else pull it (a short timeout, since
-    Docker Hub may be unreachable); else build it offline from a static busybox binary
+    In order: the image is already there (done); else pull it (offline, the Engine fails
+    at once on Docker Hub's name); else build it offline from a static busybox binary
     in a temporary context, labelled ``io.regkit.built-offline=true``.
 
     Args:
@@ -162,7 +161,6 @@ def ensure_busybox(
         tag: the image name to ensure.
         binary: the static busybox to copy in (default: searched, see
             :func:`find_static_busybox`).
-        pull_timeout: seconds to wait on each answer while trying to pull.
 
     Returns:
         The image id (``sha256:...``).
@@ -180,7 +178,7 @@ def ensure_busybox(
     if image_id:
         return image_id
     try:
-        engine.pull(tag, timeout=pull_timeout)
+        engine.pull(tag)
     except RegkitError:
         pass  # expected offline; the build below is the fallback
     else:

@@ -602,16 +602,17 @@ class Engine:
         *,
         settings: RegistrySettings | None = None,
         progress: ProgressCallback | None = None,
-        timeout: float | None = None,
     ) -> str:
         """Pull one tag (``latest`` when none is given) or digest, as ``docker pull`` does.
+
+        docker-py streams a pull without a read timeout, so how long an unreachable
+        registry takes to fail is up to the Engine (a name that does not resolve fails at
+        once; a host that drops packets takes the Engine's own dial timeout).
 
         Args:
             reference: the image to pull.
             settings: credentials, as for :meth:`push`.
             progress: called with each decoded event dict.
-            timeout: seconds to wait for each answer during this pull (default: the
-                Engine's ``timeout``); a short one makes an unreachable registry fail fast.
 
         Returns:
             The manifest digest the registry served (``sha256:...``), or the local image
@@ -633,9 +634,6 @@ class Engine:
         command = docker_cli.pull_command(full)
         auth = self._auth_config(registry, full, settings, command)
         client = self.client
-        previous = client.timeout
-        if timeout is not None:
-            client.timeout = timeout
         try:
             summary = self._stream(
                 lambda: client.pull(name, tag=wanted, stream=True, decode=True, auth_config=auth),
@@ -648,8 +646,6 @@ class Engine:
             if auth is None and _asks_for_credentials(err.server_message or ""):
                 raise _no_credentials(registry, full, command, err.server_message) from err
             raise
-        finally:
-            client.timeout = previous
         for message in summary.messages:
             if message.startswith("Digest: "):
                 return message.split(" ", 1)[1].strip()
