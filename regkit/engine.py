@@ -566,20 +566,11 @@ class Engine:
         full = f"{name}:{tag}"
         command = docker_cli.push_command(full)
         auth = self._auth_config(registry, full, settings, command)
-        try:
-            summary = self._stream(
-                lambda: self.client.push(
-                    name, tag=tag, stream=True, decode=True, auth_config=auth
-                ),
-                operation=command,
-                default=PushError,
-                subject=full,
-                progress=progress,
-            )
-        except RegkitError as err:
-            if auth is None and _asks_for_credentials(err.server_message or ""):
-                raise _no_credentials(registry, full, command, err.server_message) from err
-            raise
+        summary = self._registry_stream(
+            lambda: self.client.push(name, tag=tag, stream=True, decode=True, auth_config=auth),
+            registry=registry, subject=full, operation=command, auth=auth, default=PushError,
+            progress=progress,
+        )
         if summary.digest is None:
             raise PushError(
                 f"push failed for {full}: the Engine ended the stream without a digest",
@@ -633,19 +624,12 @@ class Engine:
         full = f"{name}@{wanted}" if digest else f"{name}:{wanted}"
         command = docker_cli.pull_command(full)
         auth = self._auth_config(registry, full, settings, command)
-        client = self.client
-        try:
-            summary = self._stream(
-                lambda: client.pull(name, tag=wanted, stream=True, decode=True, auth_config=auth),
-                operation=command,
-                default=RegistryError,
-                subject=full,
-                progress=progress,
-            )
-        except RegkitError as err:
-            if auth is None and _asks_for_credentials(err.server_message or ""):
-                raise _no_credentials(registry, full, command, err.server_message) from err
-            raise
+        summary = self._registry_stream(
+            lambda: self.client.pull(name, tag=wanted, stream=True, decode=True,
+                                     auth_config=auth),
+            registry=registry, subject=full, operation=command, auth=auth,
+            default=RegistryError, progress=progress,
+        )
         for message in summary.messages:
             if message.startswith("Digest: "):
                 return message.split(" ", 1)[1].strip()
@@ -848,6 +832,26 @@ class Engine:
             if mapped is None:
                 raise
             raise mapped from err
+
+    def _registry_stream(
+        self,
+        start: Callable[[], Iterable[Mapping[str, Any]]],
+        *,
+        registry: str,
+        subject: str,
+        operation: str,
+        auth: Mapping[str, Any] | None,
+        default: type[RegkitError],
+        progress: ProgressCallback | None,
+    ) -> PushProgress:
+        """A push or pull stream; a refusal for want of credentials says to log in first."""
+        try:
+            return self._stream(start, operation=operation, default=default, subject=subject,
+                                progress=progress)
+        except RegkitError as err:
+            if auth is None and _asks_for_credentials(err.server_message or ""):
+                raise _no_credentials(registry, subject, operation, err.server_message) from err
+            raise
 
     def _stream(
         self,
