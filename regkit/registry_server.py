@@ -1,9 +1,14 @@
 """A real CNCF distribution registry (``docker-registry serve``) run as a child process.
 
 The practice lab stores its images in one of these, and the integration tests push to one.
-Everything the registry keeps lives in ``data_dir``: the generated ``config.yml``, the
-``htpasswd`` file (bcrypt hashes only), the ``storage/`` tree and ``registry.log``. Stopping
-and starting again on the same ``data_dir`` keeps every pushed image.
+Everything the registry keeps lives in ``data_dir``: the generated ``config.yml`` (written as
+JSON, which is YAML too), the ``htpasswd`` file (bcrypt hashes only) with its
+``htpasswd.sha256`` stamp, the ``storage/`` tree and ``registry.log``. Stopping and starting
+again on the same ``data_dir`` keeps every pushed image.
+
+Starting is on the path of ``regkit lab up``, which should answer within a few times what a
+bare ``docker-registry serve`` takes to answer (about 10 ms): nothing slow is imported or
+computed on it.
 
 Example:
     >>> with RegistryServer("/tmp/reg", htpasswd={"alice": "s3cret"}) as reg:  # doctest: +SKIP
@@ -15,16 +20,14 @@ from __future__ import annotations
 
 import copy
 import functools
-import http.client
+import hashlib
+import json
 import os
 import shutil
 import socket
 import subprocess
 from pathlib import Path
 from typing import Any, Mapping
-
-import bcrypt
-import yaml
 
 from regkit import processes
 from regkit.errors import ServiceError
@@ -41,6 +44,9 @@ _INSTALL_HINT = (
 _BCRYPT_ROUNDS = 5
 _PORT_ATTEMPTS = 5
 _LOG_TAIL = 15
+# The registry answers about 10 ms after it is spawned: poll often enough not to add much.
+_READY_POLL = 0.002
+_PROBE_TIMEOUT = 0.5
 
 
 def find_registry_binary() -> str:
@@ -92,6 +98,40 @@ def _reveal(password: Any) -> str:
     return str(reveal()) if callable(reveal) else str(password)
 
 
+def _htpasswd_stamp(users: list[tuple[str, str]], htpasswd: str) -> str:
+    """The fingerprint tying an htpasswd file's text to the credentials it was made from.
+
+    The file's text carries bcrypt's random salts, so the stamp is salted too; JSON keeps
+    the encoding unambiguous (no user/password split can produce another's stamp).
+    """
+    return hashlib.sha256(json.dumps([users, htpasswd]).encode()).hexdigest()
+
+
+def _v2_status(host: str, port: int, timeout: float = _PROBE_TIMEOUT) -> int | None:
+    """``GET /v2/`` over a bare socket; the status code, or None when nothing sensible answers.
+
+    http.client (and the email package it pulls in) would cost about 10 ms of imports on
+    every start; the status line is all readiness needs.
+    """
+    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    request = f"GET /v2/ HTTP/1.0\r\nHost: {netloc}\r\nConnection: close\r\n\r\n".encode()
+    head = b""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(request)
+            while b"\r\n" not in head and len(head) < 1024:
+                chunk = sock.recv(1024)
+                if not chunk:
+                    break
+                head += chunk
+    except OSError:
+        return None
+    parts = head.split(b"\r\n", 1)[0].split()
+    if len(parts) >= 2 and parts[0].startswith(b"HTTP/") and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
 class RegistryServer:
     """A distribution registry process bound to one loopback address, with its data on disk.
 
@@ -101,8 +141,9 @@ class RegistryServer:
         port: the TCP port; 0 picks a free one at ``start()`` (and, after a restart, tries
             the previous one first so URLs stay valid).
         host: the address to bind; keep it on loopback.
-        htpasswd: ``{username: password}`` to require HTTP basic auth; passwords are written
-            only as bcrypt hashes. None serves anonymously (``/v2/`` answers 200).
+        htpasswd: ``{username: password}`` (str or ``Secret`` values) to require HTTP basic
+            auth; passwords are written only as bcrypt hashes. None serves anonymously
+            (``/v2/`` answers 200).
         extra_config: deep-merged into the generated distribution 2.8 config; nested dicts
             merge, any other value replaces, and a None value removes that key (e.g.
             ``{"auth": None, ...}`` before adding token auth). Setting ``auth`` here while
@@ -114,6 +155,15 @@ class RegistryServer:
         appending across restarts; it never contains the passwords. A port taken between
         choosing it and the registry binding it is retried with another free port when
         ``port`` was 0, and reported as a ServiceError otherwise.
+
+        The htpasswd file is hashed again only when the credentials or the file changed:
+        ``htpasswd.sha256`` (mode 0600) holds a SHA-256 of the users, their passwords and
+        the file's text, so a restart with the same credentials skips bcrypt (checking a
+        bcrypt hash costs as much as making one). The price: whoever can read ``data_dir``
+        can test password guesses at SHA-256 speed instead of bcrypt's. That reader can
+        already read the stored images, and the practice lab's registry password is a
+        random token; do not reuse a valuable password here. A changed password, user
+        set, or hand-edited htpasswd file does not match the stamp and is hashed anew.
 
     Example:
         >>> reg = RegistryServer("/tmp/reg").start()  # doctest: +SKIP
@@ -204,7 +254,8 @@ class RegistryServer:
         """Build the distribution 2.8 configuration this server runs with.
 
         Returns:
-            The config as a dict (what ``config.yml`` will contain), ``extra_config`` merged.
+            The config as a dict (what ``config.yml`` will contain, as JSON),
+            ``extra_config`` merged.
 
         Example:
             >>> RegistryServer("/tmp/r", port=5000).config()["http"]["addr"]
@@ -229,23 +280,46 @@ class RegistryServer:
             }
         return _deep_merge(config, self._extra_config)
 
+    @property
+    def htpasswd_path(self) -> Path:
+        """The htpasswd file (bcrypt hashes), used only when ``htpasswd`` was given."""
+        return self.data_dir / "htpasswd"
+
     def _write_files(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.storage_dir.mkdir(exist_ok=True)
         if self._htpasswd:
-            lines = []
-            for user, password in sorted(self._htpasswd.items()):
-                if ":" in user:
-                    raise ServiceError(
-                        f"htpasswd user name {user!r} contains ':'",
-                        hint="choose a user name without a colon",
-                    )
-                hashed = bcrypt.hashpw(
-                    _reveal(password).encode(), bcrypt.gensalt(rounds=_BCRYPT_ROUNDS)
+            self._write_htpasswd(self._htpasswd)
+        # JSON is YAML, which distribution reads; json imports in ~1 ms, yaml in ~8.
+        _write_private(self.config_path, json.dumps(self.config(), indent=2) + "\n")
+
+    def _write_htpasswd(self, credentials: Mapping[str, Any]) -> None:
+        users = sorted((user, _reveal(password)) for user, password in credentials.items())
+        for user, _ in users:
+            if ":" in user:
+                raise ServiceError(
+                    f"htpasswd user name {user!r} contains ':'",
+                    hint="choose a user name without a colon",
                 )
-                lines.append(f"{user}:{hashed.decode()}\n")
-            _write_private(self.data_dir / "htpasswd", "".join(lines))
-        _write_private(self.config_path, yaml.safe_dump(self.config(), sort_keys=False))
+        stamp_path = self.htpasswd_path.with_name("htpasswd.sha256")
+        try:
+            current = self.htpasswd_path.read_text()
+            stamp = stamp_path.read_text().strip()
+        except OSError:
+            pass
+        else:
+            if stamp == _htpasswd_stamp(users, current):
+                return
+        import bcrypt  # only when hashing: most starts reuse the file
+
+        lines = []
+        for user, password in users:
+            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=_BCRYPT_ROUNDS))
+            lines.append(f"{user}:{hashed.decode()}\n")
+        text = "".join(lines)
+        # The file first: a crash in between leaves a stamp that no longer matches.
+        _write_private(self.htpasswd_path, text)
+        _write_private(stamp_path, _htpasswd_stamp(users, text) + "\n")
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -281,7 +355,10 @@ class RegistryServer:
                 [binary, "serve", str(self.config_path)], self.log_path
             )
             outcome = processes.wait_ready(
-                self._process, functools.partial(self._answers, log_start), timeout
+                self._process,
+                functools.partial(self._answers, log_start),
+                timeout,
+                interval=_READY_POLL,
             )
             if outcome == "ready":
                 return self
@@ -320,14 +397,7 @@ class RegistryServer:
         # process saying it listens makes the answer ours.
         if "listening on" not in processes.log_tail(self.log_path, log_start, _LOG_TAIL):
             return False
-        conn = http.client.HTTPConnection(self.host, self._port, timeout=1)
-        try:
-            conn.request("GET", "/v2/")
-            return conn.getresponse().status in (200, 401)
-        except OSError:
-            return False
-        finally:
-            conn.close()
+        return _v2_status(self.host, self._port) in (200, 401)
 
     def _reap(self) -> None:
         process, self._process = self._process, None
@@ -389,7 +459,7 @@ class RegistryServer:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write a file readable by its owner only (the htpasswd hashes, the config)."""
+    """Write a file readable by its owner only (the htpasswd hashes and stamp, the config)."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
+import threading
 from pathlib import Path
 
 import pytest
 import requests
 
 from regkit.errors import ServiceError
-from regkit.registry_server import RegistryServer, find_registry_binary
+from regkit.registry_server import RegistryServer, _v2_status, find_registry_binary
 from tests.conftest import require
 
 pytestmark = pytest.mark.registry
@@ -69,6 +71,80 @@ def test_htpasswd_auth_and_no_password_on_disk(tmp_path: Path) -> None:
     htpasswd = (tmp_path / "reg" / "htpasswd").read_text()
     assert htpasswd.startswith("alice:$2")
     assert (tmp_path / "reg" / "htpasswd").stat().st_mode & 0o077 == 0
+
+
+def test_config_is_json_the_registry_runs_with(tmp_path: Path) -> None:
+    server = RegistryServer(
+        tmp_path / "reg", htpasswd={"alice": "pw"},
+        extra_config={"http": {"headers": {"X-Lab": ["yes"]}}},
+    )  # fmt: skip
+    with server:
+        assert json.loads(server.config_path.read_text()) == server.config()
+        # Both answers come from settings only the JSON file carries: auth and a header.
+        anonymous = requests.get(f"{server.url}/v2/", timeout=5)
+        assert anonymous.status_code == 401
+        assert anonymous.headers["X-Lab"] == "yes"
+        assert requests.get(f"{server.url}/v2/", auth=("alice", "pw"), timeout=5).status_code == 200
+
+
+def _v2(server: RegistryServer, password: str) -> int:
+    return requests.get(f"{server.url}/v2/", auth=("alice", password), timeout=5).status_code
+
+
+def test_htpasswd_is_reused_only_for_the_same_credentials(tmp_path: Path) -> None:
+    data = tmp_path / "reg"
+    with RegistryServer(data, htpasswd={"alice": "first-pw"}) as server:
+        first = server.htpasswd_path.read_bytes()
+    stamp = data / "htpasswd.sha256"
+    assert stamp.stat().st_mode & 0o077 == 0
+    assert b"first-pw" not in stamp.read_bytes()
+
+    with RegistryServer(data, htpasswd={"alice": "first-pw"}) as server:
+        assert server.htpasswd_path.read_bytes() == first, "same credentials: no new salt"
+        assert _v2(server, "first-pw") == 200
+        assert _v2(server, "wrong-pw") == 401
+
+    with RegistryServer(data, htpasswd={"alice": "second-pw"}) as server:
+        assert server.htpasswd_path.read_bytes() != first
+        assert _v2(server, "second-pw") == 200
+        assert _v2(server, "first-pw") == 401
+
+    # A hand-edited file no longer matches its stamp and is written anew.
+    (data / "htpasswd").write_text("bob:" + first.decode().split(":", 1)[1])
+    with RegistryServer(data, htpasswd={"alice": "second-pw"}) as server:
+        assert server.htpasswd_path.read_text().startswith("alice:$2")
+        assert _v2(server, "second-pw") == 200
+
+
+def _serve_once(reply: bytes) -> tuple[int, threading.Thread]:
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        with listener, listener.accept()[0] as conn:
+            conn.recv(1024)
+            conn.sendall(reply)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    return listener.getsockname()[1], thread
+
+
+@pytest.mark.parametrize(("reply", "status"), [
+    (b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n", 401),
+    (b"HTTP/1.0 200 OK\r\n\r\n", 200),
+    (b"SSH-2.0-OpenSSH_9.2\r\n", None),
+    (b"", None),
+])  # fmt: skip
+def test_readiness_probe_reads_only_an_http_status_line(reply: bytes, status: int | None) -> None:
+    port, thread = _serve_once(reply)
+    assert _v2_status("127.0.0.1", port) == status
+    thread.join(5)
+
+
+def test_readiness_probe_with_nothing_listening() -> None:
+    with socket.socket() as bound:  # bound but not listening: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        assert _v2_status("127.0.0.1", bound.getsockname()[1]) is None
 
 
 def test_delete_is_enabled(tmp_path: Path) -> None:
