@@ -31,12 +31,12 @@ import re
 import secrets
 import string
 import time
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import unquote
 
-from aiohttp import web
 
 from regkit.lab.access import ROBOT_PREFIX, Access, Caller
+from regkit.lab.http import Request, Response
 from regkit.lab.proxy import RegistryProxy
 from regkit.lab.replies import (
     HarborError,
@@ -80,13 +80,13 @@ _ROLE_NAMES = {ROLE_PROJECT_ADMIN: "projectAdmin", ROLE_DEVELOPER: "developer",
 _ROLE_PRIORITY = [ROLE_PROJECT_ADMIN, ROLE_MAINTAINER, ROLE_DEVELOPER, ROLE_GUEST,
                   ROLE_LIMITED_GUEST]
 
-Handler = Callable[["_Call"], Awaitable[web.StreamResponse]]
+Handler = Callable[["_Call"], Response]
 
 
 class _Call:
-    """One API request: the aiohttp request, its caller and its path parameters."""
+    """One API request: the HTTP request, its caller and its path parameters."""
 
-    def __init__(self, request: web.Request, caller: Caller, params: dict[str, str]) -> None:
+    def __init__(self, request: Request, caller: Caller, params: dict[str, str]) -> None:
         self.request = request
         self.caller = caller
         self.params = params
@@ -97,9 +97,9 @@ class _Call:
 
 
 def _json(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
-          ) -> web.Response:
-    return web.Response(status=status, text=dumps(payload), content_type="application/json",
-                        charset="utf-8", headers=headers)
+          ) -> Response:
+    return Response(status=status, text=dumps(payload), content_type="application/json",
+                    charset="utf-8", headers=headers)
 
 
 def _bool_param(query: Mapping[str, str], name: str, default: bool) -> bool:
@@ -116,8 +116,8 @@ def _bool_param(query: Mapping[str, str], name: str, default: bool) -> bool:
                       f"\"{raw}\"")
 
 
-async def _json_body(call: _Call, name: str, *, required: str | None = None,
-                     go_type: str | None = None) -> dict[str, Any]:
+def _json_body(call: _Call, name: str, *, required: str | None = None,
+               go_type: str | None = None) -> dict[str, Any]:
     """The request's JSON object, refused in the words of Harbor's generated API layer.
 
     Malformed JSON is a 400 naming the body parameter ``name``. A missing body is a 422
@@ -126,7 +126,7 @@ async def _json_body(call: _Call, name: str, *, required: str | None = None,
     """
     label = "" if name == "body" else f"{name} "
     try:
-        body = json.loads(await call.request.read() or b"null")
+        body = json.loads(call.request.read() or b"null")
     except ValueError as err:
         raise HarborError("BAD_REQUEST",
                           f"parsing {label}body from \"\" failed, because {err}") from None
@@ -150,7 +150,8 @@ class HarborApi:
 
     Example:
         >>> api = HarborApi(store, access, proxy, None)  # doctest: +SKIP
-        >>> app.router.add_route("*", "/api/{tail:.*}", api.handle)  # doctest: +SKIP
+        >>> api.handle(request).status  # doctest: +SKIP
+        200
     """
 
     def __init__(self, store: Store, access: Access, proxy: RegistryProxy,
@@ -193,9 +194,9 @@ class HarborApi:
 
     # -- dispatch -------------------------------------------------------------------------
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    def handle(self, request: Request) -> Response:
         """Route an ``/api/...`` request and turn :class:`HarborError` into Harbor's body."""
-        path = request.rel_url.raw_path
+        path = request.raw_path
         try:
             if path.rstrip("/") == "/api/version" and request.method == "GET":
                 return _json({"version": "v2.0"})
@@ -216,11 +217,11 @@ class HarborApi:
                                       f"[{allowed}] are")
                 caller = self.access.resolve(request.headers.get("Authorization"),
                                              bearer=False)
-                return await handler(_Call(request, caller, params))
+                return handler(_Call(request, caller, params))
             raise HarborError("NOT_FOUND", f"path {path} was not found")
         except HarborError as err:
             if request.method == "HEAD":
-                return web.Response(status=err.status)
+                return Response(status=err.status)
             return _json(err.body(), status=err.status)
 
     @staticmethod
@@ -279,11 +280,11 @@ class HarborApi:
     # -- lists ----------------------------------------------------------------------------
 
     def _page(self, call: _Call, rows: list[Any], render: Callable[[Any], Any],
-              paging: Any = None) -> web.Response:
+              paging: Any = None) -> Response:
         paging = paging or parse_paging(call.query)
         total = len(rows)
         headers = {"X-Total-Count": str(total)}
-        link = link_header(call.request.rel_url.raw_path, call.request.rel_url.raw_query_string,
+        link = link_header(call.request.raw_path, call.request.raw_query,
                            total=total, page=paging.page, page_size=paging.page_size)
         if link:
             headers["Link"] = link
@@ -300,19 +301,19 @@ class HarborApi:
 
     # -- system ---------------------------------------------------------------------------
 
-    async def ping(self, call: _Call) -> web.StreamResponse:
+    def ping(self, call: _Call) -> Response:
         """``GET /ping``: ``Pong`` as text, no authentication."""
-        return web.Response(text="Pong", content_type="text/plain")
+        return Response(text="Pong", content_type="text/plain")
 
-    async def health(self, call: _Call) -> web.StreamResponse:
+    def health(self, call: _Call) -> Response:
         """``GET /health``: the lab's parts; 200 even when unhealthy, as Harbor does."""
         components: list[dict[str, str]] = [{"name": "core", "status": "healthy"}]
         try:
-            self.store.db.execute("SELECT 1").fetchone()
+            self.store.check()
             components.append({"name": "database", "status": "healthy"})
         except Exception as err:  # any database failure is a health finding, not a crash
             components.append({"name": "database", "status": "unhealthy", "error": str(err)})
-        problem = await self.proxy.registry_healthy()
+        problem = self.proxy.registry_healthy()
         registry = {"name": "registry", "status": "healthy" if problem is None else "unhealthy"}
         if problem:
             registry["error"] = problem
@@ -320,7 +321,7 @@ class HarborApi:
         overall = "healthy" if all(c["status"] == "healthy" for c in components) else "unhealthy"
         return _json({"status": overall, "components": components})
 
-    async def systeminfo(self, call: _Call) -> web.StreamResponse:
+    def systeminfo(self, call: _Call) -> Response:
         """``GET /systeminfo``: fewer fields for anonymous callers, as in Harbor."""
         info: dict[str, Any] = {
             "auth_mode": "db_auth",
@@ -343,17 +344,17 @@ class HarborApi:
             })
         return _json(info)
 
-    async def getcert(self, call: _Call) -> web.StreamResponse:
+    def getcert(self, call: _Call) -> Response:
         """``GET /systeminfo/getcert``: the CA certificate as an attachment, or 404."""
         if self.ca_path is None:
             raise HarborError("NOT_FOUND",
                               "resource not found: cert not found in path: /etc/core/ca/ca.crt")
         with open(self.ca_path, "rb") as handle:
             body = handle.read()
-        return web.Response(body=body, content_type="application/octet-stream",
-                            headers={"Content-Disposition": "attachment; filename=ca.crt"})
+        return Response(body=body, content_type="application/octet-stream",
+                        headers={"Content-Disposition": "attachment; filename=ca.crt"})
 
-    async def current_user(self, call: _Call) -> web.StreamResponse:
+    def current_user(self, call: _Call) -> Response:
         """``GET /users/current``: 401 for anonymous callers."""
         self._require_authenticated(call)
         if call.caller.via == "robot":
@@ -373,7 +374,7 @@ class HarborApi:
             "update_time": fmt_time(user["update_time"]),
         })
 
-    async def create_user(self, call: _Call) -> web.StreamResponse:
+    def create_user(self, call: _Call) -> Response:
         """``POST /users``: a local user, by a system admin; Harbor's checks in its order.
 
         Harbor (``handler/user.go CreateUser``) checks the caller, the password, then the
@@ -382,7 +383,7 @@ class HarborApi:
         lab also refuses an empty username or one with ``, ~ # $ %`` (a ``$`` would pass
         for a robot's name); Harbor's own UI refuses those too.
         """
-        body = await _json_body(call, "userReq", go_type="models.UserCreationReq")
+        body = _json_body(call, "userReq", go_type="models.UserCreationReq")
         fields: dict[str, str] = {}
         for name in ("username", "password", "email", "realname", "comment"):
             value = body.get(name)
@@ -428,10 +429,10 @@ class HarborApi:
             raise HarborError("CONFLICT", f"user {fields['username']} or email "
                               f"{fields['email']} already exists: pq: duplicate key value "
                               f"violates unique constraint \"harbor_user_{err}_key\"") from None
-        base = call.request.rel_url.raw_path.rstrip("/")
-        return web.Response(status=201, headers={"Location": f"{base}/{user_id}"})
+        base = call.request.raw_path.rstrip("/")
+        return Response(status=201, headers={"Location": f"{base}/{user_id}"})
 
-    async def search_users(self, call: _Call) -> web.StreamResponse:
+    def search_users(self, call: _Call) -> Response:
         """``GET /users/search?username=``: any logged-in caller; fuzzy, admin left out."""
         paging = parse_paging(call.query)
         text = call.query.get("username")
@@ -469,7 +470,7 @@ class HarborApi:
             data["togglable"] = True
         return data
 
-    async def list_projects(self, call: _Call) -> web.StreamResponse:
+    def list_projects(self, call: _Call) -> Response:
         """``GET /projects``: public ones plus the caller's (all for administrators)."""
         paging = parse_paging(call.query)
         public = call.query.get("public")
@@ -497,7 +498,7 @@ class HarborApi:
         })
         return self._page(call, rows, lambda p: self._project_json(call, p), paging)
 
-    async def head_project(self, call: _Call) -> web.StreamResponse:
+    def head_project(self, call: _Call) -> Response:
         """``HEAD /projects?project_name=``: 200 or 404; authentication required."""
         name = call.query.get("project_name")
         if not name:
@@ -506,11 +507,11 @@ class HarborApi:
         self._require_authenticated(call)
         if self.store.project_by_name(name) is None:
             raise HarborError("NOT_FOUND", f"project {name} not found")
-        return web.Response(status=200)
+        return Response(status=200)
 
-    async def create_project(self, call: _Call) -> web.StreamResponse:
+    def create_project(self, call: _Call) -> Response:
         """``POST /projects``: 201 with a Location; Harbor's validation messages."""
-        body = await _json_body(call, "project", go_type="models.ProjectReq")
+        body = _json_body(call, "project", go_type="models.ProjectReq")
         self._require_authenticated(call)
         name = body.get("project_name")
         if name is not None and not isinstance(name, str):
@@ -549,21 +550,21 @@ class HarborApi:
         except Conflict:
             raise HarborError("CONFLICT", f"The project named {name} already exists") from None
         in_location = call.request.headers.get("X-Resource-Name-In-Location", "").lower()
-        base = call.request.rel_url.raw_path.rstrip("/")
+        base = call.request.raw_path.rstrip("/")
         location = f"{base}/{name}" if in_location == "true" else f"{base}/{project_id}"
-        return web.Response(status=201, headers={"Location": location})
+        return Response(status=201, headers={"Location": location})
 
     def _project_ident(self, call: _Call) -> tuple[str, bool]:
         is_name = call.request.headers.get("X-Is-Resource-Name", "").lower() == "true"
         return call.params["project_name_or_id"], is_name
 
-    async def get_project(self, call: _Call) -> web.StreamResponse:
+    def get_project(self, call: _Call) -> Response:
         """``GET /projects/{name_or_id}`` (``X-Is-Resource-Name`` honoured)."""
         ident, is_name = self._project_ident(call)
         project = self._require_project(call, ident, is_name=is_name)
         return _json(self._project_json(call, project))
 
-    async def delete_project(self, call: _Call) -> web.StreamResponse:
+    def delete_project(self, call: _Call) -> Response:
         """``DELETE /projects/{name_or_id}``: 412 while it holds repositories."""
         ident, is_name = self._project_ident(call)
         project = self._require_project(call, ident, is_name=is_name)
@@ -573,7 +574,7 @@ class HarborApi:
             raise HarborError("PRECONDITION", "precondition failed: the project contains "
                               "repositories, can not be deleted")
         self.store.delete_project(int(project["project_id"]))
-        return web.Response(status=200)
+        return Response(status=200)
 
     # -- members --------------------------------------------------------------------------
 
@@ -600,15 +601,15 @@ class HarborApi:
         raise HarborError("NOT_FOUND", f"project member {raw} not found")
 
     @staticmethod
-    async def _role_id(call: _Call) -> tuple[dict[str, Any], int]:
-        body = await _json_body(call, "body")
+    def _role_id(call: _Call) -> tuple[dict[str, Any], int]:
+        body = _json_body(call, "body")
         role = body.get("role_id")
         if not isinstance(role, int) or role not in _ROLE_NAMES:
             raise HarborError("BAD_REQUEST", "bad request: role id should be 1 (projectAdmin), "
                               "2 (developer), 3 (guest), 4 (maintainer) or 5 (limitedGuest)")
         return body, role
 
-    async def list_members(self, call: _Call) -> web.StreamResponse:
+    def list_members(self, call: _Call) -> Response:
         """``GET /projects/{p}/members`` (``entityname`` filters by user name)."""
         paging = parse_paging(call.query)
         project = self._member_project(call, manage=False)
@@ -618,10 +619,10 @@ class HarborApi:
             rows = [r for r in rows if wanted.lower() in r["username"].lower()]
         return self._page(call, rows, self._member_json, paging)
 
-    async def create_member(self, call: _Call) -> web.StreamResponse:
+    def create_member(self, call: _Call) -> Response:
         """``POST /projects/{p}/members`` ``{"role_id": 2, "member_user": {"username"}}``."""
         project = self._member_project(call, manage=True)
-        body, role = await self._role_id(call)
+        body, role = self._role_id(call)
         member = body.get("member_user") or {}
         if not isinstance(member, dict):
             member = {}
@@ -638,26 +639,26 @@ class HarborApi:
             raise HarborError("CONFLICT", f"The user with id {user['user_id']} is already a "
                               "member of the project") from None
         location = f"{PREFIX}/projects/{project['project_id']}/members/{member_id}"
-        return web.Response(status=201, headers={"Location": location})
+        return Response(status=201, headers={"Location": location})
 
-    async def get_member(self, call: _Call) -> web.StreamResponse:
+    def get_member(self, call: _Call) -> Response:
         """``GET /projects/{p}/members/{mid}``."""
         project = self._member_project(call, manage=False)
         return _json(self._member_json(self._member(call, project)))
 
-    async def update_member(self, call: _Call) -> web.StreamResponse:
+    def update_member(self, call: _Call) -> Response:
         """``PUT /projects/{p}/members/{mid}`` ``{"role_id": 4}``."""
         project = self._member_project(call, manage=True)
         row = self._member(call, project)
-        _, role = await self._role_id(call)
+        _, role = self._role_id(call)
         self.store.update_member(int(row["id"]), role)
-        return web.Response(status=200)
+        return Response(status=200)
 
-    async def delete_member(self, call: _Call) -> web.StreamResponse:
+    def delete_member(self, call: _Call) -> Response:
         """``DELETE /projects/{p}/members/{mid}``."""
         project = self._member_project(call, manage=True)
         self.store.delete_member(int(self._member(call, project)["id"]))
-        return web.Response(status=200)
+        return Response(status=200)
 
     # -- repositories ---------------------------------------------------------------------
 
@@ -673,7 +674,7 @@ class HarborApi:
             "update_time": fmt_time(row["update_time"]),
         }
 
-    def _repository_list(self, call: _Call, project_ids: set[int] | None) -> web.Response:
+    def _repository_list(self, call: _Call, project_ids: set[int] | None) -> Response:
         paging = parse_paging(call.query)
         rows = self.store.repositories(project_ids)
         rows = self._filter(rows, parse_q(call.query.get("q")), {
@@ -687,13 +688,13 @@ class HarborApi:
         })
         return self._page(call, rows, self._repository_json, paging)
 
-    async def list_repositories(self, call: _Call) -> web.StreamResponse:
+    def list_repositories(self, call: _Call) -> Response:
         """``GET /projects/{p}/repositories``."""
         parse_paging(call.query)
         project = self._require_project(call, call.params["project_name"])
         return self._repository_list(call, {int(project["project_id"])})
 
-    async def list_all_repositories(self, call: _Call) -> web.StreamResponse:
+    def list_all_repositories(self, call: _Call) -> Response:
         """``GET /repositories``: every repository the caller may see."""
         parse_paging(call.query)
         return self._repository_list(call, self.access.visible_project_ids(call.caller))
@@ -707,20 +708,20 @@ class HarborApi:
             raise HarborError("NOT_FOUND", f"repository {name} not found")
         return project, repository
 
-    async def get_repository(self, call: _Call) -> web.StreamResponse:
+    def get_repository(self, call: _Call) -> Response:
         """``GET /projects/{p}/repositories/{r}``."""
         _, repository = self._repository(call)
         rows = [r for r in self.store.repositories({int(repository["project_id"])})
                 if r["id"] == repository["id"]]
         return _json(self._repository_json(rows[0]))
 
-    async def delete_repository(self, call: _Call) -> web.StreamResponse:
+    def delete_repository(self, call: _Call) -> Response:
         """``DELETE /projects/{p}/repositories/{r}``: every artifact, then the repository."""
         _, repository = self._repository(call, action="delete")
         for artifact in self.store.artifacts(int(repository["id"])):
-            await self.proxy.delete_manifest(repository["name"], artifact["digest"])
+            self.proxy.delete_manifest(repository["name"], artifact["digest"])
         self.store.delete_repository(int(repository["id"]))
-        return web.Response(status=200)
+        return Response(status=200)
 
     # -- artifacts ------------------------------------------------------------------------
 
@@ -787,7 +788,7 @@ class HarborApi:
             data["tags"] = [self._tag_json(t) for t in tags]
         return data
 
-    async def list_artifacts(self, call: _Call) -> web.StreamResponse:
+    def list_artifacts(self, call: _Call) -> Response:
         """``GET .../artifacts`` (``with_tag``, ``q=tags=...``, ``digest``, ``type``)."""
         paging = parse_paging(call.query)
         with_tag = _bool_param(call.query, "with_tag", True)
@@ -806,7 +807,7 @@ class HarborApi:
         return self._page(call, rows, lambda r: self._artifact_json(
             project, repository, r, tags[int(r["id"])] if with_tag else None), paging)
 
-    async def get_artifact(self, call: _Call) -> web.StreamResponse:
+    def get_artifact(self, call: _Call) -> Response:
         """``GET .../artifacts/{tag or digest}``."""
         with_tag = _bool_param(call.query, "with_tag", True)
         project, repository, artifact = self._artifact(call)
@@ -814,18 +815,18 @@ class HarborApi:
         return _json(self._artifact_json(project, repository, artifact,
                                          tags if with_tag else None))
 
-    async def delete_artifact(self, call: _Call) -> web.StreamResponse:
+    def delete_artifact(self, call: _Call) -> Response:
         """``DELETE .../artifacts/{ref}``: the whole manifest, with every tag; 200."""
         _, repository, artifact = self._artifact(call, action="delete")
-        status = await self.proxy.delete_manifest(repository["name"], artifact["digest"])
+        status = self.proxy.delete_manifest(repository["name"], artifact["digest"])
         if status not in (202, 404):
             raise HarborError("UNKNOWN", "internal server error")
         self.store.delete_artifact(int(artifact["id"]))
-        return web.Response(status=200)
+        return Response(status=200)
 
     # -- tags -----------------------------------------------------------------------------
 
-    async def list_tags(self, call: _Call) -> web.StreamResponse:
+    def list_tags(self, call: _Call) -> Response:
         """``GET .../artifacts/{ref}/tags``."""
         paging = parse_paging(call.query)
         _, _, artifact = self._artifact(call)
@@ -837,9 +838,9 @@ class HarborApi:
             "pull_time": lambda t: t["pull_time"], "id": lambda t: t["id"]})
         return self._page(call, rows, self._tag_json, paging)
 
-    async def create_tag(self, call: _Call) -> web.StreamResponse:
+    def create_tag(self, call: _Call) -> Response:
         """``POST .../artifacts/{ref}/tags`` ``{"name": "v2"}``: 201; 409 if it exists."""
-        body = await _json_body(call, "tag", required="tag.name")
+        body = _json_body(call, "tag", required="tag.name")
         name = body.get("name")
         if not name:
             raise HarborError("UNPROCESSABLE_ENTITY",
@@ -850,7 +851,7 @@ class HarborApi:
         if self.store.tag(int(repository["id"]), name) is not None:
             raise HarborError("CONFLICT", f"tag {name} already exists under the repository "
                               f"{repository['id']}")
-        status = await self.proxy.put_manifest_copy(repository["name"], artifact["digest"], name)
+        status = self.proxy.put_manifest_copy(repository["name"], artifact["digest"], name)
         if status != 201:
             raise HarborError("UNKNOWN", "internal server error")
         try:
@@ -858,9 +859,9 @@ class HarborApi:
         except Conflict:
             raise HarborError("CONFLICT", f"tag {name} already exists under the repository "
                               f"{repository['id']}") from None
-        return web.Response(status=201)
+        return Response(status=201)
 
-    async def delete_tag(self, call: _Call) -> web.StreamResponse:
+    def delete_tag(self, call: _Call) -> Response:
         """``DELETE .../artifacts/{ref}/tags/{tag}``: untag; the artifact stays."""
         _, repository, artifact = self._artifact(call, action="delete")
         name = call.params["tag_name"]
@@ -869,7 +870,7 @@ class HarborApi:
             raise HarborError("NOT_FOUND",
                               f"tag {name} attached to artifact {artifact['id']} not found")
         self.store.delete_tag(int(tag["id"]))
-        return web.Response(status=200)
+        return Response(status=200)
 
     # -- robot accounts -------------------------------------------------------------------
 
@@ -891,9 +892,9 @@ class HarborApi:
             "update_time": fmt_time(row["update_time"]),
         }
 
-    async def create_robot(self, call: _Call) -> web.StreamResponse:
+    def create_robot(self, call: _Call) -> Response:
         """``POST /robots``: a project (or system) robot; its secret is shown only here."""
-        body = await _json_body(call, "robot")
+        body = _json_body(call, "robot")
         self._require_authenticated(call)
         name = body.get("name")
         if not isinstance(name, str) or not _PROJECT_NAME.match(name):
@@ -958,18 +959,18 @@ class HarborApi:
             raise HarborError("NOT_FOUND", f"robot {raw} not found")
         raise HarborError("FORBIDDEN", "forbidden")
 
-    async def get_robot(self, call: _Call) -> web.StreamResponse:
+    def get_robot(self, call: _Call) -> Response:
         """``GET /robots/{id}`` (without the secret)."""
         return _json(self._robot_json(self._robot_for(call)))
 
-    async def delete_robot(self, call: _Call) -> web.StreamResponse:
+    def delete_robot(self, call: _Call) -> Response:
         """``DELETE /robots/{id}``: its credentials stop working at once."""
         self.store.delete_robot(int(self._robot_for(call)["id"]))
-        return web.Response(status=200)
+        return Response(status=200)
 
     # -- search ---------------------------------------------------------------------------
 
-    async def search(self, call: _Call) -> web.StreamResponse:
+    def search(self, call: _Call) -> Response:
         """``GET /search?q=``: projects and repositories whose name contains ``q``."""
         q = call.query.get("q")
         if q is None:

@@ -27,22 +27,22 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
 import re
-from typing import Any, Mapping
-
-import aiohttp
-from aiohttp import web
-from yarl import URL
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from urllib.parse import urlsplit
 
 from regkit.lab.access import Access, Caller
+from regkit.lab.http import Request, Response
 from regkit.lab.manifests import MANIFEST_ACCEPT, ManifestError, artifact_fields, read_manifest
 from regkit.lab.replies import dumps
 from regkit.lab.store import Store
-from regkit.lab.tokens import AUDIENCE, TokenIssuer
+from regkit.lab.tokens import AUDIENCE
+
+if TYPE_CHECKING:
+    from http.client import HTTPConnection, HTTPResponse
 
 __all__ = ["RegistryProxy"]
 
@@ -73,6 +73,7 @@ _METHOD_ACTION = {"GET": "pull", "HEAD": "pull", "POST": "push", "PUT": "push",
 _MANIFEST_LIMIT = 32 * 1024 * 1024
 _CONFIG_LIMIT = 16 * 1024 * 1024
 _CHUNK = 256 * 1024
+_CONNECT_TIMEOUT = 10
 
 
 class _Denied(Exception):
@@ -86,19 +87,23 @@ class _Denied(Exception):
 
 def _registry_error(status: int, code: str, message: str, detail: Any = None,
                     headers: Mapping[str, str] | None = None,
-                    head: bool = False) -> web.Response:
+                    head: bool = False) -> Response:
     error: dict[str, Any] = {"code": code, "message": message}
     if detail is not None:
         error["detail"] = detail
     all_headers = {**_API_VERSION, **(headers or {})}
     if head:
-        return web.Response(status=status, headers=all_headers)
-    return web.Response(status=status, text=dumps({"errors": [error]}) + "\n",
-                        content_type="application/json", charset="utf-8", headers=all_headers)
+        return Response(status=status, headers=all_headers)
+    return Response(status=status, text=dumps({"errors": [error]}) + "\n",
+                    content_type="application/json", charset="utf-8", headers=all_headers)
 
 
 class RegistryProxy:
     """The ``/v2/`` proxy and the token service of one lab.
+
+    Each request runs in its connection's thread (:mod:`regkit.lab.http`) and reaches the
+    registry over a fresh loopback connection of its own, so a long blob upload never
+    holds up another client.
 
     Args:
         store: the lab's records.
@@ -109,67 +114,105 @@ class RegistryProxy:
 
     Example:
         >>> proxy = RegistryProxy(store, access, issuer, reg.url, auth)  # doctest: +SKIP
-        >>> app.router.add_route("*", "/v2{tail:.*}", proxy.handle)  # doctest: +SKIP
+        >>> proxy.handle(request).status  # doctest: +SKIP
+        401
     """
 
-    def __init__(self, store: Store, access: Access, issuer: TokenIssuer, backend_url: str,
+    def __init__(self, store: Store, access: Access, issuer: Any, backend_url: str,
                  backend_auth: str) -> None:
         self.store = store
         self.access = access
         self.issuer = issuer
         self.backend = backend_url.rstrip("/")
+        parts = urlsplit(self.backend)
+        self._backend_host = parts.hostname or "127.0.0.1"
+        self._backend_port = parts.port or 80
         self._backend_auth = backend_auth
-        self._session: aiohttp.ClientSession | None = None
 
-    async def start(self) -> None:
-        """Open the connection pool to the registry (call from the running event loop)."""
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=64),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
-            auto_decompress=False,
-            skip_auto_headers=("Accept-Encoding", "User-Agent", "Content-Type"),
-        )
+    # -- the registry behind --------------------------------------------------------------
 
-    async def close(self) -> None:
-        """Close the connection pool."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    def _connect(self, timeout: float | None = None) -> HTTPConnection:
+        # Imported here: the lab answers before its first proxied request needs it.
+        from http.client import HTTPConnection
 
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("RegistryProxy.start() was not called")
-        return self._session
+        conn = HTTPConnection(self._backend_host, self._backend_port, timeout=_CONNECT_TIMEOUT)
+        conn.connect()
+        conn.sock.settimeout(timeout)
+        return conn
 
-    async def registry_healthy(self) -> str | None:
+    def _call(self, method: str, target: str, headers: Mapping[str, str], body: Any = None,
+              timeout: float | None = None) -> HTTPResponse:
+        """Send one request to the registry; the response keeps its connection open.
+
+        Raises:
+            OSError: the registry cannot be reached or broke the connection.
+        """
+        from http.client import HTTPException
+
+        conn = self._connect(timeout)
+        try:
+            conn.putrequest(method, target, skip_host=False, skip_accept_encoding=True)
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            chunked = body is not None and not isinstance(body, bytes) and \
+                not any(name.lower() == "content-length" for name in headers)
+            if chunked:
+                conn.putheader("Transfer-Encoding", "chunked")
+            elif isinstance(body, bytes) and \
+                    not any(name.lower() == "content-length" for name in headers):
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders()
+            if isinstance(body, bytes):
+                conn.send(body)
+            elif body is not None:
+                for piece in body:
+                    if piece:
+                        conn.send(b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece)
+                if chunked:
+                    conn.send(b"0\r\n\r\n")
+            return conn.getresponse()
+        except HTTPException as err:
+            conn.close()
+            raise ConnectionError(f"the registry broke the exchange: {err!r}") from err
+        except BaseException:
+            conn.close()
+            raise
+
+    def _backend(self, method: str, path: str, headers: Mapping[str, str] | None = None,
+                 body: bytes | None = None, limit: int | None = None,
+                 timeout: float | None = None) -> tuple[int, Any, bytes]:
+        """A whole exchange with the registry: status, headers and (up to ``limit``) body."""
+        response = self._call(method, path, {"Authorization": self._backend_auth,
+                                             **(headers or {})}, body, timeout)
+        try:
+            return response.status, response.headers, response.read(limit)
+        finally:
+            response.close()
+
+    def registry_healthy(self) -> str | None:
         """None when the registry answers its API, else what went wrong."""
         try:
-            async with self.session.get(f"{self.backend}/v2/",
-                                        headers={"Authorization": self._backend_auth},
-                                        timeout=aiohttp.ClientTimeout(total=3)) as resp:
-                if resp.status == 200:
-                    return None
-                return f"the registry answered HTTP {resp.status}"
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            status, _, _ = self._backend("GET", "/v2/", timeout=3)
+        except OSError as err:
             return f"the registry is not reachable: {err or type(err).__name__}"
+        return None if status == 200 else f"the registry answered HTTP {status}"
 
     # -- the token service ----------------------------------------------------------------
 
-    async def token(self, request: web.Request) -> web.StreamResponse:
+    def token(self, request: Request) -> Response:
         """``GET /service/token``: Harbor's token service (``core/service/token``)."""
         service = request.query.get("service", "")
         if service != AUDIENCE:
-            return web.Response(status=400, text=f"Unable to handle service: {service}")
+            return Response(status=400, text=f"Unable to handle service: {service}")
         caller = self.access.resolve(request.headers.get("Authorization"), bearer=False)
-        scopes = [s for value in request.query.getall("scope", []) for s in value.split(" ")
+        scopes = [s for value in request.query.getall("scope") for s in value.split(" ")
                   if s]
         if not caller.authenticated and not scopes:
             # What `docker login` with a wrong password meets.
-            return web.Response(status=401)
+            return Response(status=401)
         granted = [self._grant(caller, scope) for scope in scopes]
-        return web.Response(text=dumps(self.issuer.issue(caller.username, granted)),
-                            content_type="application/json", charset="utf-8")
+        return Response(text=dumps(self.issuer.issue(caller.username, granted)),
+                        content_type="application/json", charset="utf-8")
 
     def _grant(self, caller: Caller, scope: str) -> dict[str, Any]:
         """One scope filtered by the caller's rights, as Harbor's access filters do."""
@@ -191,27 +234,27 @@ class RegistryProxy:
 
     # -- /v2/ -----------------------------------------------------------------------------
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    def handle(self, request: Request) -> Response:
         """Every ``/v2...`` request: check it as Harbor does, then answer or proxy it."""
-        path = request.rel_url.raw_path
+        path = request.raw_path
         caller = self.access.resolve(request.headers.get("Authorization"), bearer=True)
         try:
             if path in ("/v2", "/v2/"):
                 if not caller.authenticated:
                     raise _Denied("unauthorized", self._challenge(request, []))
-                return web.Response(text="{}", content_type="application/json",
-                                    headers=_API_VERSION)
+                return Response(text="{}", content_type="application/json",
+                                headers=_API_VERSION)
             if path == "/v2/_catalog":
                 if not caller.sysadmin:
                     raise _Denied("unauthorized to list catalog", 'Basic realm="harbor"')
                 return self._catalog(request)
             route, match = self._route(path)
             if route is None or match is None:
-                return await self._forward(request)
+                return self._forward(request)
             name = match["name"]
             action = _METHOD_ACTION.get(request.method)
             if action is None:
-                return await self._forward(request)
+                return self._forward(request)
             checks = [(name, action)]
             mount_from = request.query.get("from")
             if request.method == "POST" and request.query.get("mount") and mount_from:
@@ -220,10 +263,10 @@ class RegistryProxy:
         except _Denied as denied:
             return self._unauthorized(request, denied)
         if route == "manifest":
-            return await self._manifest(request, name, match["reference"])
+            return self._manifest(request, name, match["reference"])
         if route == "tags":
             return self._tags(request, name)
-        return await self._forward(request)
+        return self._forward(request)
 
     @staticmethod
     def _route(path: str) -> tuple[str | None, re.Match[str] | None]:
@@ -233,7 +276,7 @@ class RegistryProxy:
                 return route, match
         return None, None
 
-    def _challenge(self, request: web.Request, checks: list[tuple[str, str]]) -> str:
+    def _challenge(self, request: Request, checks: list[tuple[str, str]]) -> str:
         if request.headers.get("Authorization"):
             return 'Basic realm="harbor"'
         realm = f"{request.scheme}://{request.host}/service/token"
@@ -242,7 +285,7 @@ class RegistryProxy:
         challenge = f'Bearer realm="{realm}",service="{AUDIENCE}"'
         return f'{challenge},scope="{scope}"' if scope else challenge
 
-    def _check(self, request: web.Request, caller: Caller,
+    def _check(self, request: Request, caller: Caller,
                checks: list[tuple[str, str]]) -> None:
         """Harbor's ``v2auth`` check; raises :class:`_Denied` with its message."""
         for name, action in checks:
@@ -259,7 +302,7 @@ class RegistryProxy:
                 raise _Denied(f"unauthorized to access repository: {name}, action: {action}",
                               self._challenge(request, checks))
 
-    def _unauthorized(self, request: web.Request, denied: _Denied) -> web.Response:
+    def _unauthorized(self, request: Request, denied: _Denied) -> Response:
         # Harbor wraps the cause in an error with the same message: "<m>: <m>".
         message = f"{denied.message}: {denied.message}"
         return _registry_error(401, "UNAUTHORIZED", message,
@@ -268,11 +311,11 @@ class RegistryProxy:
 
     # -- answered from the lab's records ----------------------------------------------------
 
-    def _catalog(self, request: web.Request) -> web.Response:
+    def _catalog(self, request: Request) -> Response:
         names = sorted(r["name"] for r in self.store.repositories())
         return self._paged_list(request, "/v2/_catalog", "repositories", names, {})
 
-    def _tags(self, request: web.Request, name: str) -> web.Response:
+    def _tags(self, request: Request, name: str) -> Response:
         repository = self.store.repository_by_name(name)
         head = request.method == "HEAD"
         if repository is None:
@@ -282,8 +325,8 @@ class RegistryProxy:
         return self._paged_list(request, f"/v2/{name}/tags/list", "tags", tags, {"name": name})
 
     @staticmethod
-    def _paged_list(request: web.Request, path: str, key: str, items: list[str],
-                    extra: dict[str, Any]) -> web.Response:
+    def _paged_list(request: Request, path: str, key: str, items: list[str],
+                    extra: dict[str, Any]) -> Response:
         last = request.query.get("last")
         if last:
             items = [i for i in items if i > last]
@@ -301,13 +344,12 @@ class RegistryProxy:
                     headers["Link"] = f'<{path}?last={items[-1]}&n={n}>; rel="next"'
         body = {**extra, key: items}
         if request.method == "HEAD":
-            return web.Response(headers=headers)
-        return web.Response(text=dumps(body), content_type="application/json", headers=headers)
+            return Response(headers=headers)
+        return Response(text=dumps(body), content_type="application/json", headers=headers)
 
     # -- manifests ------------------------------------------------------------------------
 
-    async def _manifest(self, request: web.Request, name: str,
-                        reference: str) -> web.StreamResponse:
+    def _manifest(self, request: Request, name: str, reference: str) -> Response:
         is_digest = bool(_DIGEST.match(reference))
         head = request.method == "HEAD"
         if request.method in ("GET", "HEAD"):
@@ -322,7 +364,7 @@ class RegistryProxy:
                 digest = str(tag_row["digest"])
             else:
                 digest = reference
-            response = await self._forward(request, path=f"/v2/{name}/manifests/{digest}")
+            response = self._forward(request, path=f"/v2/{name}/manifests/{digest}")
             if request.method == "GET" and response.status == 200 and repository is not None:
                 artifact = self.store.artifact_by_digest(int(repository["id"]), digest)
                 self.store.count_pull(int(repository["id"]),
@@ -330,41 +372,46 @@ class RegistryProxy:
                                       int(tag_row["id"]) if tag_row else None)
             return response
         if request.method == "PUT":
-            return await self._put_manifest(request, name, reference, is_digest)
+            return self._put_manifest(request, name, reference, is_digest)
         if request.method == "DELETE":
             if not is_digest:
                 return _registry_error(400, "UNSUPPORTED", f"unsupported digest {reference}: "
                                        "invalid checksum digest format")
-            response = await self._forward(request)
+            response = self._forward(request)
             repository = self.store.repository_by_name(name)
             if response.status in (202, 404) and repository is not None:
                 artifact = self.store.artifact_by_digest(int(repository["id"]), reference)
                 if artifact is not None:
                     self.store.delete_artifact(int(artifact["id"]))
             return response
-        return await self._forward(request)
+        return self._forward(request)
 
-    async def _put_manifest(self, request: web.Request, name: str, reference: str,
-                            is_digest: bool) -> web.StreamResponse:
-        body = await request.content.read(_MANIFEST_LIMIT + 1)
+    def _put_manifest(self, request: Request, name: str, reference: str,
+                      is_digest: bool) -> Response:
+        body = request.read(_MANIFEST_LIMIT + 1)
         if len(body) > _MANIFEST_LIMIT:
             return _registry_error(413, "SIZE_INVALID", "manifest too large")
         content_type = request.headers.get("Content-Type", "")
         headers = {"Content-Type": content_type} if content_type else {}
-        upstream = await self._send(request, f"/v2/{name}/manifests/{reference}",
-                                    data=body, extra_headers=headers)
-        async with upstream:
-            payload = await upstream.read()
-            if upstream.status == 201:
-                digest = upstream.headers.get("Docker-Content-Digest") or \
-                    "sha256:" + hashlib.sha256(body).hexdigest()
-                await self._record_push(name, digest, body, content_type,
-                                        None if is_digest else reference)
-            return web.Response(status=upstream.status, body=payload,
-                                headers=self._response_headers(request, upstream))
+        try:
+            upstream = self._send(request, f"/v2/{name}/manifests/{reference}",
+                                  data=body, extra_headers=headers)
+        except OSError as err:
+            return self._unreachable(request, err)
+        try:
+            payload = upstream.read()
+        finally:
+            upstream.close()
+        if upstream.status == 201:
+            digest = upstream.headers.get("Docker-Content-Digest") or \
+                "sha256:" + hashlib.sha256(body).hexdigest()
+            self._record_push(name, digest, body, content_type,
+                              None if is_digest else reference)
+        return Response(status=upstream.status, body=payload,
+                        headers=self._response_headers(request, upstream))
 
-    async def _record_push(self, name: str, digest: str, body: bytes, content_type: str,
-                           tag: str | None) -> None:
+    def _record_push(self, name: str, digest: str, body: bytes, content_type: str,
+                     tag: str | None) -> None:
         project = self.store.project_by_name(name.split("/")[0])
         if project is None:
             return
@@ -374,7 +421,7 @@ class RegistryProxy:
             return
         config = None
         if info.config_digest and not info.is_index:
-            config = await self._fetch_json_blob(name, info.config_digest)
+            config = self._fetch_json_blob(name, info.config_digest)
         fields = artifact_fields(info, len(body), config)
         self.store.record_push(
             project_id=int(project["project_id"]), repository=name, digest=digest,
@@ -384,17 +431,14 @@ class RegistryProxy:
             extra_attrs=fields["extra_attrs"], annotations=fields["annotations"],
             references=fields["references"], tag=tag)
 
-    async def _fetch_json_blob(self, name: str, digest: str) -> dict[str, Any] | None:
+    def _fetch_json_blob(self, name: str, digest: str) -> dict[str, Any] | None:
         """A small JSON blob (an image config) from the registry, or None."""
         try:
-            async with self.session.get(f"{self.backend}/v2/{name}/blobs/{digest}",
-                                        headers={"Authorization": self._backend_auth}) as resp:
-                if resp.status != 200:
-                    return None
-                data = await resp.content.read(_CONFIG_LIMIT + 1)
-        except aiohttp.ClientError:
+            status, _, data = self._backend("GET", f"/v2/{name}/blobs/{digest}",
+                                            limit=_CONFIG_LIMIT + 1)
+        except OSError:
             return None
-        if len(data) > _CONFIG_LIMIT:
+        if status != 200 or len(data) > _CONFIG_LIMIT:
             return None
         try:
             config = json.loads(data)
@@ -402,78 +446,80 @@ class RegistryProxy:
             return None
         return config if isinstance(config, dict) else None
 
-    async def put_manifest_copy(self, name: str, source: str, tag: str) -> int:
+    def put_manifest_copy(self, name: str, source: str, tag: str) -> int:
         """Push the manifest ``source`` (digest) again under ``tag``; the registry's status.
 
         Used by the API's "add tag", which must also make the tag real in the registry.
-        """
-        headers = {"Authorization": self._backend_auth, "Accept": MANIFEST_ACCEPT}
-        async with self.session.get(f"{self.backend}/v2/{name}/manifests/{source}",
-                                    headers=headers) as resp:
-            if resp.status != 200:
-                return resp.status
-            body = await resp.read()
-            content_type = resp.headers.get("Content-Type", "")
-        async with self.session.put(f"{self.backend}/v2/{name}/manifests/{tag}", data=body,
-                                    headers={"Authorization": self._backend_auth,
-                                             "Content-Type": content_type}) as resp:
-            return resp.status
 
-    async def delete_manifest(self, name: str, digest: str) -> int:
-        """Delete a manifest (and so all its tags) in the registry; the registry's status."""
-        async with self.session.delete(f"{self.backend}/v2/{name}/manifests/{digest}",
-                                       headers={"Authorization": self._backend_auth}) as resp:
-            return resp.status
+        Raises:
+            OSError: the registry cannot be reached.
+        """
+        status, headers, body = self._backend("GET", f"/v2/{name}/manifests/{source}",
+                                              {"Accept": MANIFEST_ACCEPT})
+        if status != 200:
+            return status
+        status, _, _ = self._backend("PUT", f"/v2/{name}/manifests/{tag}",
+                                     {"Content-Type": headers.get("Content-Type", "")}, body)
+        return status
+
+    def delete_manifest(self, name: str, digest: str) -> int:
+        """Delete a manifest (and so all its tags) in the registry; the registry's status.
+
+        Raises:
+            OSError: the registry cannot be reached.
+        """
+        status, _, _ = self._backend("DELETE", f"/v2/{name}/manifests/{digest}")
+        return status
 
     # -- the streaming proxy --------------------------------------------------------------
 
-    async def _send(self, request: web.Request, path: str | None = None, *,
-                    data: Any = None,
-                    extra_headers: Mapping[str, str] | None = None) -> aiohttp.ClientResponse:
+    def _send(self, request: Request, path: str | None = None, *, data: Any = None,
+              extra_headers: Mapping[str, str] | None = None) -> HTTPResponse:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         headers.update(extra_headers or {})
         headers["Authorization"] = self._backend_auth
         if data is None and request.body_exists:
-            data = request.content
+            data = request.iter_body(_CHUNK)
             if request.content_length is not None:
                 headers["Content-Length"] = str(request.content_length)
-        target = path if path is not None else request.rel_url.raw_path
-        query = request.rel_url.raw_query_string
-        url = URL(f"{self.backend}{target}" + (f"?{query}" if query else ""), encoded=True)
-        return await self.session.request(request.method, url, headers=headers, data=data,
-                                          allow_redirects=False)
+        elif data is None and request.method in ("POST", "PUT", "PATCH"):
+            data = b""  # an empty body still says so, as Content-Length: 0
+        target = path if path is not None else request.raw_path
+        query = request.raw_query
+        return self._call(request.method, target + (f"?{query}" if query else ""), headers,
+                          data)
 
-    def _response_headers(self, request: web.Request,
-                          upstream: aiohttp.ClientResponse) -> dict[str, str]:
-        headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
-        location = headers.get("Location")
-        if location and location.startswith(self.backend):
-            headers["Location"] = f"{request.scheme}://{request.host}" + \
-                location[len(self.backend):]
+    def _response_headers(self, request: Request, upstream: HTTPResponse) -> list[tuple[str, str]]:
+        headers = [(k, v) for k, v in upstream.getheaders() if k.lower() not in _HOP_BY_HOP]
+        for index, (key, value) in enumerate(headers):
+            if key.lower() == "location" and value.startswith(self.backend):
+                headers[index] = (key, f"{request.scheme}://{request.host}" +
+                                  value[len(self.backend):])
         return headers
 
-    async def _forward(self, request: web.Request, path: str | None = None) -> web.StreamResponse:
+    @staticmethod
+    def _unreachable(request: Request, err: OSError) -> Response:
+        log.error("registry request %s %s failed: %s", request.method, request.path, err)
+        return _registry_error(500, "UNKNOWN", "internal server error")
+
+    def _forward(self, request: Request, path: str | None = None) -> Response:
         """Proxy the request to the registry, streaming both bodies."""
         try:
-            upstream = await self._send(request, path)
-        except aiohttp.ClientError as err:
-            log.error("registry request %s %s failed: %s", request.method, path or request.path,
-                      err)
-            return _registry_error(500, "UNKNOWN", "internal server error")
-        async with upstream:
-            response = web.StreamResponse(status=upstream.status,
-                                          headers=self._response_headers(request, upstream))
-            length = upstream.headers.get("Content-Length")
-            if length is not None:
-                response.content_length = int(length)
-            await response.prepare(request)
+            upstream = self._send(request, path)
+        except OSError as err:
+            return self._unreachable(request, err)
+        length = upstream.getheader("Content-Length")
+
+        def body() -> Iterator[bytes]:
             try:
                 if request.method != "HEAD":
-                    async for chunk in upstream.content.iter_chunked(_CHUNK):
-                        await response.write(chunk)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as err:
-                # Headers are sent: the only honest signal left is a cut connection.
-                log.error("registry stream %s %s broke: %s", request.method, request.path, err)
-                raise ConnectionResetError(str(err)) from err
-            await response.write_eof()
-            return response
+                    while True:
+                        piece = upstream.read1(_CHUNK)
+                        if not piece:
+                            break
+                        yield piece
+            finally:
+                upstream.close()
+
+        return Response(status=upstream.status, headers=self._response_headers(request, upstream),
+                        stream=body(), length=int(length) if length and length.isdigit() else None)

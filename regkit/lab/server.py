@@ -1,10 +1,11 @@
 """The lab process: bind the port, start the registry, serve the Harbor-shaped front.
 
-Start-up is arranged to be quick: the listening socket is bound first (so a busy port is
-reported at once), the distribution registry starts in a background thread while the
-heavier modules load and the database, token key and certificates are opened, and
-``lab.json`` is written only when both the front and the registry answer, so whoever
-waits on it (``Lab.start``, ``regkit lab up``) can use the lab right away.
+Start-up is arranged to be quick (the lab should answer within a few times what the bare
+registry takes to start): the listening socket is bound first (so a busy port is reported
+at once), the distribution registry starts in a background thread while the database is
+opened, the token key is read only when the first token is signed, and ``lab.json`` is
+written only when both the front and the registry answer, so whoever waits on it
+(``Lab.start``, ``regkit lab up``) can use the lab right away.
 
 Run it with ``python -m regkit.lab`` (see :mod:`regkit.lab.__main__`) or through
 ``regkit lab up``.
@@ -12,18 +13,15 @@ Run it with ``python -m regkit.lab`` (see :mod:`regkit.lab.__main__`) or through
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import secrets
 import signal
 import socket
-import ssl
 import sys
+import threading
 import time
-import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -201,13 +199,63 @@ def _lock(data_dir: Path) -> Any:
     return handle
 
 
+class _StopSignals:
+    """SIGTERM and SIGINT, turned into a byte on a pipe the main thread waits on.
+
+    Installed before anything starts, so a stop asked for during start-up is kept and
+    honoured once the lab is up, instead of killing it with its registry half started.
+    """
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        self._previous = {sig: signal.signal(sig, self._note)
+                          for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def _note(self, signum: int, frame: Any) -> None:
+        os.write(self._write, b"x")
+
+    def wait(self) -> None:
+        """Block until a stop signal arrives."""
+        os.read(self._read, 1)
+
+    def close(self) -> None:
+        """Restore the previous handlers and close the pipe."""
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        os.close(self._read)
+        os.close(self._write)
+
+
+class _Background:
+    """Run ``work`` in a thread; :meth:`result` joins it and returns (or raises) its outcome."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self._outcome: tuple[bool, Any] = (False, None)
+
+        def run() -> None:
+            try:
+                self._outcome = (True, work())
+            except BaseException as err:  # handed to whoever asks for the result
+                self._outcome = (False, err)
+
+        self._thread = threading.Thread(target=run, name="lab-registry", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        done, value = self._outcome
+        if not done:
+            raise value
+        return value
+
+
 def serve(options: LabOptions, on_ready: Callable[[LabInfo], None] | None = None) -> int:
     """Run the lab until SIGTERM or SIGINT.
 
     Args:
         options: where and how to run.
-        on_ready: called once the lab answers (``regkit lab up --foreground`` prints the
-            summary from it).
+        on_ready: called once the lab answers (``regkit lab up`` prints the summary from
+            it, or hears through it that the lab it forked is ready).
 
     Returns:
         The process exit code: 0 after a clean stop, 1 when it could not start.
@@ -233,131 +281,130 @@ def serve(options: LabOptions, on_ready: Callable[[LabInfo], None] | None = None
         print(f"warning: the lab listens on {options.host}, so other machines can reach it "
               "with its well-known passwords; bind 127.0.0.1 unless you mean it",
               file=sys.stderr)
+    signals = _StopSignals()
     _clean_stale_registry(data_dir)
     secret = _private_file(data_dir / "registry.secret", lambda: secrets.token_urlsafe(32))
-    executor = ThreadPoolExecutor(max_workers=1)
-    registry_future = executor.submit(_start_registry, data_dir, secret)
+    registry_start = _Background(lambda: _start_registry(data_dir, secret))
     try:
-        return asyncio.run(_main(options, data_dir, sock, secret, registry_future, on_ready))
+        return _run(options, data_dir, sock, secret, registry_start, signals, on_ready)
     except RegkitError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     finally:
-        executor.shutdown(wait=True)
-        if registry_future.exception() is None:
-            registry_future.result().stop()
+        try:
+            registry_start.result().stop()
+        except RegkitError:
+            pass  # it never started, and the error above says why
+        signals.close()
         sock.close()
         lock.close()
 
 
-async def _main(options: LabOptions, data_dir: Path, sock: socket.socket, secret: str,
-                registry_future: Future, on_ready: Callable[[LabInfo], None] | None) -> int:
-    import base64
+def _url_host(bind_host: str) -> str:
+    """How clients name the address the lab binds (a wildcard becomes loopback)."""
+    if bind_host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if bind_host == "::":
+        return "[::1]"
+    return f"[{bind_host}]" if ":" in bind_host else bind_host
 
-    from aiohttp import web
+
+def _run(options: LabOptions, data_dir: Path, sock: socket.socket, secret: str,
+         registry_start: _Background, signals: _StopSignals,
+         on_ready: Callable[[LabInfo], None] | None) -> int:
+    import base64
 
     from regkit.lab.access import Access
     from regkit.lab.api import HarborApi
+    from regkit.lab.http import Headers, Request, Response, Server
     from regkit.lab.proxy import RegistryProxy
     from regkit.lab.replies import dumps, error_body
     from regkit.lab.store import Store
-    from regkit.lab.tokens import TokenIssuer
+    from regkit.lab.tokens import DeferredIssuer
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = Store(data_dir / "lab.db")
-    _seed_accounts(store)
-    issuer = TokenIssuer.load_or_create(data_dir / "token.key")
-    ssl_context = None
-    ca_path = None
-    if options.tls:
-        from regkit.lab.certs import ensure_certificates
+    try:
+        _seed_accounts(store)
+        issuer = DeferredIssuer(data_dir / "token.key")
+        if not issuer.path.exists():
+            issuer.load()  # a first start makes the key now, not in the middle of a login
+        ssl_context = None
+        ca_path = None
+        if options.tls:
+            import ssl
 
-        paths = ensure_certificates(data_dir / "tls", options.tls_names)
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_context.load_cert_chain(str(paths.cert), str(paths.key))
-        ca_path = str(paths.ca)
+            from regkit.lab.certs import ensure_certificates
 
-    registry = await asyncio.wrap_future(registry_future)
-    access = Access(store, issuer)
-    backend_auth = "Basic " + base64.b64encode(f"{_REGISTRY_USER}:{secret}".encode()).decode()
-    proxy = RegistryProxy(store, access, issuer, registry.url, backend_auth)
-    api = HarborApi(store, access, proxy, ca_path)
+            paths = ensure_certificates(data_dir / "tls", options.tls_names)
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(str(paths.cert), str(paths.key))
+            ca_path = str(paths.ca)
 
-    @web.middleware
-    async def errors(request: web.Request, handler: Callable) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except web.HTTPException:
-            raise
-        except (ConnectionResetError, asyncio.CancelledError):
-            raise
-        except Exception:  # every unexpected failure answers Harbor's 500, logged here
-            log.exception("%s %s failed", request.method, request.rel_url)
-            return web.Response(status=500, text=dumps(error_body(
-                "UNKNOWN", "internal server error")), content_type="application/json")
+        registry = registry_start.result()
+        access = Access(store, issuer)
+        backend_auth = "Basic " + base64.b64encode(f"{_REGISTRY_USER}:{secret}".encode()).decode()
+        proxy = RegistryProxy(store, access, issuer, registry.url, backend_auth)
+        api = HarborApi(store, access, proxy, ca_path)
 
-    async def request_id(request: web.Request, response: web.StreamResponse) -> None:
-        response.headers["X-Request-Id"] = request.headers.get("X-Request-Id") or \
-            str(uuid.uuid4())
-        response.headers.popall("Set-Cookie", None)
-
-    async def root(request: web.Request) -> web.StreamResponse:
-        if request.path != "/":
-            return web.Response(status=404, text="404 page not found\n")
-        return web.Response(text="regkit practice lab: Harbor-shaped, not Harbor.\n"
+        def route(request: Request) -> Response:
+            path = request.raw_path
+            if path == "/v2" or path.startswith("/v2/"):
+                return proxy.handle(request)
+            if path == "/service/token" and request.method == "GET":
+                return proxy.token(request)
+            if path.startswith("/api/"):
+                return api.handle(request)
+            if path != "/":
+                return Response(status=404, text="404 page not found\n")
+            return Response(text="regkit practice lab: Harbor-shaped, not Harbor.\n"
                             "API: /api/v2.0/   registry: /v2/   tokens: /service/token\n")
 
-    app = web.Application(middlewares=[errors])
-    app.on_response_prepare.append(request_id)
-    app.router.add_route("*", "/v2{tail:.*}", proxy.handle)
-    app.router.add_route("GET", "/service/token", proxy.token)
-    app.router.add_route("*", "/api/{tail:.*}", api.handle)
-    app.router.add_route("*", "/{tail:.*}", root)
+        def failed(request: Request, err: Exception) -> Response:
+            # Every unexpected failure answers Harbor's 500 (the server logged it).
+            return Response(status=500, text=dumps(error_body("UNKNOWN",
+                                                              "internal server error")),
+                            content_type="application/json")
 
-    await proxy.start()
-    # A stop waits this long for requests in flight (a push mid-blob), not for idle clients.
-    runner = web.AppRunner(app, handle_signals=False, access_log=log, shutdown_timeout=5)
-    await runner.setup()
-    site = web.SockSite(runner, sock, ssl_context=ssl_context)
-    await site.start()
+        def decorate(request: Request, headers: Headers) -> None:
+            import uuid
 
-    port = sock.getsockname()[1]
-    url_host = "127.0.0.1" if options.host in ("0.0.0.0", "") else \
-        ("[::1]" if options.host == "::" else
-         (f"[{options.host}]" if ":" in options.host else options.host))
-    host = f"{url_host}:{port}"
-    state = {
-        "ready": True,
-        "url": f"{'https' if options.tls else 'http'}://{host}",
-        "host": host,
-        "port": port,
-        "bind_host": options.host,
-        "pid": os.getpid(),
-        "registry_pid": registry.pid,
-        "tls": options.tls,
-        "tls_names": list(options.tls_names),
-        "ca_path": ca_path,
-        "data_dir": str(data_dir),
-        "admin_user": ADMIN_USER,
-        "learner_user": LEARNER_USER,
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    _write_state(data_dir, state)
-    log.info("practice lab ready at %s (registry on %s)", state["url"], registry.url)
-    # Handlers first: whoever on_ready tells may stop the lab at once.
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    if on_ready is not None:
-        on_ready(LabInfo.from_dict(state))
-    try:
-        await stop.wait()
+            headers["X-Request-Id"] = request.headers.get("X-Request-Id") or str(uuid.uuid4())
+            headers.popall("Set-Cookie")
+
+        server = Server(sock, route, ssl_context=ssl_context, on_error=failed,
+                        decorate=decorate, access_log=log).start()
+        try:
+            port = sock.getsockname()[1]
+            host = f"{_url_host(options.host)}:{port}"
+            state = {
+                "ready": True,
+                "url": f"{'https' if options.tls else 'http'}://{host}",
+                "host": host,
+                "port": port,
+                "bind_host": options.host,
+                "pid": os.getpid(),
+                "registry_pid": registry.pid,
+                "tls": options.tls,
+                "tls_names": list(options.tls_names),
+                "ca_path": ca_path,
+                "data_dir": str(data_dir),
+                "admin_user": ADMIN_USER,
+                "learner_user": LEARNER_USER,
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            _write_state(data_dir, state)
+            log.info("practice lab ready at %s (registry on %s)", state["url"], registry.url)
+            if on_ready is not None:
+                on_ready(LabInfo.from_dict(state))
+            signals.wait()
+        finally:
+            log.info("practice lab stopping")
+            (data_dir / STATE_FILE).unlink(missing_ok=True)
+            # A stop waits this long for requests in flight (a push mid-blob), not for idle
+            # clients.
+            server.stop(timeout=5)
     finally:
-        log.info("practice lab stopping")
-        (data_dir / STATE_FILE).unlink(missing_ok=True)
-        await runner.cleanup()
-        await proxy.close()
         store.close()
     return 0

@@ -26,8 +26,10 @@ import hmac
 import json
 import os
 import sqlite3
+import threading
 import time
-from typing import Any, Iterable
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 __all__ = [
     "ROLE_DEVELOPER",
@@ -200,6 +202,7 @@ class Store:
         if str(path) != ":memory:" and not os.path.exists(path):
             # It holds password hashes: readable by its owner only, from the start.
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self._lock = threading.RLock()
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -210,25 +213,45 @@ class Store:
             self.db.executescript(_SCHEMA)
         self._seed()
 
+    def check(self) -> None:
+        """Run a trivial query (the health check).
+
+        Raises:
+            sqlite3.Error: the database cannot be read.
+        """
+        self._one("SELECT 1")
+
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
         self.db.close()
 
     def _one(self, sql: str, args: Iterable[Any] = ()) -> dict[str, Any] | None:
-        return _row(self.db.execute(sql, tuple(args)).fetchone())
+        with self._lock:
+            return _row(self.db.execute(sql, tuple(args)).fetchone())
 
     def _all(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(sql, tuple(args)).fetchall()]
+        with self._lock:
+            return [dict(r) for r in self.db.execute(sql, tuple(args)).fetchall()]
 
     def _write(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = self.db.execute(sql, tuple(args))
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-        return cursor
+        with self._transaction():
+            return self.db.execute(sql, tuple(args))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` .. ``COMMIT`` (``ROLLBACK`` on any error), one thread at a time.
+
+        The lab serves each connection in its own thread over this one connection; SQLite
+        refuses a transaction inside another, so they take turns.
+        """
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def _seed(self) -> None:
         now = time.time()
@@ -309,8 +332,7 @@ class Store:
                 (``"username"`` or ``"email"``).
         """
         now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             # The users table predates the email rule, so uniqueness is checked here, in
             # the same transaction as the insert.
             for column, value in (("username", username), ("email", email)):
@@ -321,10 +343,6 @@ class Store:
                 "INSERT INTO users (username, password_hash, email, realname, comment, "
                 "sysadmin, creation_time, update_time) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
                 (username, hash_password(password), email, realname, comment, now, now))
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
         return int(cursor.lastrowid or 0)
 
     def search_users(self, text: str) -> list[dict[str, Any]]:
@@ -367,21 +385,16 @@ class Store:
             Conflict: a project with that name exists.
         """
         now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = self.db.execute(
-                "INSERT INTO projects (name, owner_id, public, creation_time, update_time) "
-                "VALUES (?, ?, ?, ?, ?)", (name, owner_id, int(public), now, now))
+        with self._transaction():
+            try:
+                cursor = self.db.execute(
+                    "INSERT INTO projects (name, owner_id, public, creation_time, update_time) "
+                    "VALUES (?, ?, ?, ?, ?)", (name, owner_id, int(public), now, now))
+            except sqlite3.IntegrityError as err:
+                raise Conflict(name) from err
             project_id = int(cursor.lastrowid or 0)
             self.db.execute("INSERT INTO members (project_id, user_id, role) VALUES (?, ?, ?)",
                             (project_id, owner_id, ROLE_PROJECT_ADMIN))
-        except sqlite3.IntegrityError as err:
-            self.db.execute("ROLLBACK")
-            raise Conflict(name) from err
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
         return project_id
 
     def delete_project(self, project_id: int) -> None:
@@ -467,8 +480,7 @@ class Store:
                    tag_id: int | None) -> None:
         """Record one pull: repository pull count, artifact and tag pull times."""
         now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self.db.execute("UPDATE repositories SET pull_count = pull_count + 1 WHERE id = ?",
                             (repository_id,))
             if artifact_id is not None:
@@ -476,10 +488,6 @@ class Store:
                                 (now, artifact_id))
             if tag_id is not None:
                 self.db.execute("UPDATE tags SET pull_time = ? WHERE id = ?", (now, tag_id))
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     # -- artifacts and tags ---------------------------------------------------------------
 
@@ -497,8 +505,7 @@ class Store:
             The artifact id.
         """
         now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self.db.execute(
                 "INSERT INTO repositories (project_id, name, creation_time, update_time) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET update_time = ?",
@@ -521,10 +528,6 @@ class Store:
                     "VALUES (?, ?, ?, ?) ON CONFLICT (repository_id, name) DO UPDATE SET "
                     "artifact_id = excluded.artifact_id, push_time = excluded.push_time",
                     (repo_id, artifact_id, tag, now))
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
         return int(artifact_id)
 
     def artifact_by_digest(self, repository_id: int, digest: str) -> dict[str, Any] | None:
@@ -630,12 +633,7 @@ class Store:
 
         Users are kept, and so are ``library``'s memberships; other projects' go with them.
         """
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self.db.execute("DELETE FROM repositories")
             self.db.execute("DELETE FROM projects WHERE project_id != 1")
             self.db.execute("DELETE FROM robots")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")

@@ -6,6 +6,10 @@ issuer is ``harbor-token-issuer``, the audience ``harbor-registry``, the lifetim
 minutes, and the header names the signing key with a libtrust-style ``kid`` as Harbor's
 does. The lab both issues them (``/service/token``) and checks them (``/v2/``).
 
+``cryptography`` is imported on first use, not with this module: a lab that restarts
+with its key already on disk answers before it has signed anything
+(:class:`DeferredIssuer`).
+
 Example:
     >>> issuer = TokenIssuer.load_or_create("/tmp/lab/token.key")  # doctest: +SKIP
     >>> token = issuer.issue("admin", [])["token"]  # doctest: +SKIP
@@ -20,16 +24,16 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
-__all__ = ["AUDIENCE", "EXPIRES_IN", "ISSUER", "TokenIssuer", "key_id"]
+__all__ = ["AUDIENCE", "EXPIRES_IN", "ISSUER", "DeferredIssuer", "TokenIssuer", "key_id"]
 
 ISSUER = "harbor-token-issuer"
 AUDIENCE = "harbor-registry"
@@ -56,10 +60,13 @@ def key_id(public_key: rsa.RSAPublicKey) -> str:
         Twelve groups of four base32 characters joined by ``:``.
 
     Example:
+        >>> from cryptography.hazmat.primitives.asymmetric import rsa
         >>> key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         >>> len(key_id(key.public_key()).split(":"))
         12
     """
+    from cryptography.hazmat.primitives import serialization
+
     der = public_key.public_bytes(serialization.Encoding.DER,
                                   serialization.PublicFormat.SubjectPublicKeyInfo)
     encoded = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode().rstrip("=")
@@ -102,6 +109,9 @@ class TokenIssuer:
             >>> TokenIssuer.load_or_create("/tmp/lab/token.key").kid  # doctest: +SKIP
             'ETO3:ZYZY:...'
         """
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         key_path = Path(path)
         if key_path.exists():
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
@@ -134,6 +144,9 @@ class TokenIssuer:
             >>> issuer.issue("admin", [])["expires_in"]  # doctest: +SKIP
             1800
         """
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         issued = int(now if now is not None else time.time())
         header = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
         claims = {
@@ -175,6 +188,10 @@ class TokenIssuer:
             return None
         if header.get("alg") != "RS256" or header.get("kid") != self.kid:
             return None
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         try:
             self._public.verify(signature, f"{header_b64}.{claims_b64}".encode(),
                                 padding.PKCS1v15(), hashes.SHA256())
@@ -191,3 +208,50 @@ class TokenIssuer:
         if not isinstance(claims.get("access", []), list):
             return None
         return claims
+
+
+class DeferredIssuer:
+    """A :class:`TokenIssuer` whose key file is read when a token is first needed.
+
+    Args:
+        path: the key file (:meth:`TokenIssuer.load_or_create` makes it if missing).
+
+    Edge cases:
+        Threads that need it at the same time load it once. :meth:`load` does it now, for
+        a first start that must create the key (and report a bad key file) up front.
+
+    Example:
+        >>> issuer = DeferredIssuer("/tmp/lab/token.key")  # doctest: +SKIP
+        >>> issuer.issue("admin", [])["expires_in"]  # doctest: +SKIP
+        1800
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._issuer: TokenIssuer | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> TokenIssuer:
+        """The issuer, reading (or creating) the key file the first time.
+
+        Raises:
+            ValueError: the file holds something other than an RSA key.
+        """
+        with self._lock:
+            if self._issuer is None:
+                self._issuer = TokenIssuer.load_or_create(self.path)
+            return self._issuer
+
+    @property
+    def kid(self) -> str:
+        """The key id tokens carry."""
+        return self.load().kid
+
+    def issue(self, subject: str, access: list[dict[str, Any]],
+              now: float | None = None) -> dict[str, Any]:
+        """As :meth:`TokenIssuer.issue`."""
+        return self.load().issue(subject, access, now)
+
+    def verify(self, token: str, now: float | None = None) -> dict[str, Any] | None:
+        """As :meth:`TokenIssuer.verify`."""
+        return self.load().verify(token, now)
