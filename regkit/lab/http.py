@@ -44,6 +44,7 @@ log = logging.getLogger("regkit.lab")
 _MAX_LINE = 65536
 _MAX_HEADERS = 200
 _READ = 256 * 1024
+_HEXDIGITS = b"0123456789abcdefABCDEF"
 # Go's http.Server closes idle keep-alive connections after about this long, too.
 _IDLE_TIMEOUT = 90.0
 # A client that stops sending in the middle of a request (or a handshake).
@@ -194,8 +195,12 @@ class Request:
                  send_continue: Callable[[], None]) -> None:
         self.method = method
         if target.startswith(("http://", "https://")):
-            # An absolute-form target (proxy style): keep its path only.
-            target = "/" + target.split("://", 1)[1].partition("/")[2]
+            # An absolute-form target (proxy style): keep its path only. The authority ends
+            # at "/" or "?" ("http://host?q=1" has a query and an empty path, which is "/").
+            rest = target.split("://", 1)[1]
+            end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+            target = rest[end:]
+            target = target if target.startswith("/") else "/" + target
         path, _, query = target.partition("?")
         self.raw_path = path
         self.raw_query = query
@@ -217,9 +222,11 @@ class Request:
         self._chunked = bool(codings)
         self.content_length: int | None = None
         if lengths:
-            if len(set(lengths)) != 1 or not lengths[0].strip().isdigit():
+            value = lengths[0].strip()
+            # isascii: str.isdigit() also takes "²" (a latin-1 byte), which int() refuses.
+            if len(set(lengths)) != 1 or not (value.isascii() and value.isdigit()):
                 raise BadRequest("invalid Content-Length")
-            self.content_length = int(lengths[0])
+            self.content_length = int(value)
         self._left = self.content_length or 0  # bytes left (chunked: of the current chunk)
         self._done = not self._chunked and not self._left
 
@@ -249,10 +256,11 @@ class Request:
         if not line.endswith(b"\n"):
             raise BadRequest("truncated chunk size")
         size_text = line.split(b";", 1)[0].strip()
-        try:
-            return int(size_text, 16)
-        except ValueError:
-            raise BadRequest("invalid chunk size") from None
+        # int(x, 16) alone also takes "-1", "+5", "0x5" and "5_0": a negative size would
+        # read on past the chunk, and any of them desyncs from a proxy that reads HEXDIG.
+        if not size_text or len(size_text) > 16 or size_text.strip(_HEXDIGITS):
+            raise BadRequest("invalid chunk size")
+        return int(size_text, 16)
 
     def _read_some(self, limit: int) -> bytes:
         """Up to ``limit`` bytes of the body (fewer at a chunk's end); b'' at its end."""
@@ -355,6 +363,9 @@ class _Connection:
     def __init__(self, server: Server, sock: socket.socket, peer: Any) -> None:
         self.server = server
         self.sock = sock
+        # What stop() shuts down: with TLS, ``sock`` becomes the wrapped socket only after
+        # the handshake, and the socket handed to wrap_socket is detached before it.
+        self.raw = sock
         self.peer = peer[0] if isinstance(peer, tuple) else str(peer)
         self.busy = False
 
@@ -365,7 +376,8 @@ class _Connection:
         try:
             if self.server.ssl_context is not None:
                 self.sock.settimeout(_STALL_TIMEOUT)
-                self.sock = self.server.ssl_context.wrap_socket(self.sock, server_side=True)
+                self.sock = self.server.ssl_context.wrap_socket(self.raw.dup(),
+                                                                server_side=True)
             reader = self.sock.makefile("rb", buffering=_READ)
             try:
                 while not self.server.stopping and self._one(reader):
@@ -376,10 +388,11 @@ class _Connection:
             log.debug("connection from %s ended: %s", self.peer, err)
         finally:
             self.server._forget(self)
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+            for sock in {self.sock, self.raw}:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
 
     def _read_head(self, reader: Any) -> tuple[str, str, str, Headers] | None:
         self.sock.settimeout(_IDLE_TIMEOUT)
@@ -397,9 +410,12 @@ class _Connection:
             raise BadRequest("malformed request line")
         method, target, version = parts
         pairs: list[tuple[str, str]] = []
+        size = 0
         while True:
             raw = reader.readline(_MAX_LINE + 1)
-            if len(raw) > _MAX_LINE or len(pairs) > _MAX_HEADERS:
+            # The limit is on the whole head: many small fields add up, too.
+            size += len(raw)
+            if size > _MAX_LINE or len(pairs) > _MAX_HEADERS:
                 raise BadRequest("request header fields too large", 431)
             if raw in (b"\r\n", b"\n"):
                 break
@@ -455,7 +471,9 @@ class _Connection:
         chunked = False
         if response.stream is None:
             body = response.body or b""
-            if "Content-Length" not in headers:
+            # RFC 9110 forbids a Content-Length on 204 and 1xx (304 repeats the resource's).
+            if "Content-Length" not in headers and response.status not in (204, 304) and \
+                    response.status >= 200:
                 headers["Content-Length"] = str(len(body))
         else:
             body = b""
@@ -480,10 +498,18 @@ class _Connection:
             self.send(head + body)
             return keep
         self.send(head)
+        sent = 0
         try:
             for piece in response.stream:
                 if piece:
+                    sent += len(piece)
+                    # Bytes past the promised length would read as the next response.
+                    if response.length is not None and sent > response.length:
+                        raise ValueError(f"more than its Content-Length {response.length}")
                     self.send(b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece)
+            # A short body would leave the client waiting for the rest on a live connection.
+            if response.length is not None and sent < response.length:
+                raise ValueError(f"{sent} bytes of its Content-Length {response.length}")
         except Exception as err:  # the headers are out: cutting the connection says it
             log.error("%s %s: the response stream broke: %s", request.method, request.path,
                       err)
@@ -610,14 +636,14 @@ class Server:
         with self._lock:
             for connection in list(self._connections):
                 if not connection.busy:
-                    _shutdown(connection.sock)
+                    _shutdown(connection.raw)
             while any(c.busy for c in self._connections):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._idle.wait(left)
             for connection in list(self._connections):
-                _shutdown(connection.sock)
+                _shutdown(connection.raw)
 
 
 def _shutdown(sock: socket.socket) -> None:
