@@ -42,6 +42,7 @@ from regkit.lab.control import (
     default_test_host_data_dir,
     reset_lab,
     running_lab,
+    start_detached,
     start_on_test_host,
     stop_lab,
 )
@@ -220,11 +221,11 @@ def _up(args: argparse.Namespace) -> int:
         print(f"warning: --host {args.host} makes the lab reachable from other machines, "
               "with well-known passwords; keep 127.0.0.1 unless you mean it", file=sys.stderr)
     started = time.monotonic()
-    lab = Lab(data_dir, port=args.port, host=args.host, tls=args.tls,
-              admin_password=args.admin_password, learner_password=args.learner_password,
-              tls_names=args.tls_name, timeout=args.timeout).start()
-    assert lab.info is not None
-    print(summary(lab.info, admin_password=shown_admin, learner_password=shown_learner))
+    info = start_detached(data_dir, port=args.port, host=args.host, tls=args.tls,
+                          admin_password=args.admin_password,
+                          learner_password=args.learner_password, tls_names=args.tls_name,
+                          timeout=args.timeout)
+    print(summary(info, admin_password=shown_admin, learner_password=shown_learner))
     print(f"  (ready in {time.monotonic() - started:.1f}s)", file=sys.stderr)
     return 0
 

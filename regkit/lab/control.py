@@ -55,6 +55,7 @@ __all__ = [
     "port_in_use",
     "reset_lab",
     "running_lab",
+    "start_detached",
     "start_on_test_host",
     "stop_lab",
 ]
@@ -69,6 +70,7 @@ ADMIN_PASSWORD_ENV = "REGKIT_LAB_ADMIN_PASSWORD"
 LEARNER_PASSWORD_ENV = "REGKIT_LAB_LEARNER_PASSWORD"
 STATE_FILE = "lab.json"
 LOG_FILE = "lab.log"
+LOCK_FILE = "lab.lock"
 _LOG_TAIL = 15
 
 
@@ -180,16 +182,45 @@ class LabInfo:
         )
 
 
-def _is_lab_process(pid: int) -> bool:
-    """True if ``pid`` runs the lab (guards against a recycled pid in a stale lab.json)."""
+def _is_lab_process(pid: int, data_dir: Path) -> bool:
+    """True if ``pid`` runs the lab of ``data_dir`` (not a recycled pid from a stale lab.json).
+
+    The lab holds an exclusive lock on ``lab.lock`` for as long as it runs, and the kernel
+    says who holds it. Its command line cannot tell: ``regkit lab up`` forks, so the lab
+    carries whatever command line the process that started it had.
+    """
     if not processes.pid_alive(pid):
         return False
+    holders = _flock_holders()
+    if holders is not None:
+        try:
+            inode = os.stat(data_dir / LOCK_FILE).st_ino
+        except OSError:
+            return False
+        return (inode, pid) in holders
     argv = processes.command_line(pid)
     if argv is None:
-        return not sys.platform.startswith("linux")  # no /proc to ask: trust the pid
-    # `python -m regkit.lab ...`, or `regkit lab up --foreground` running it in-process.
+        return True  # neither /proc/locks nor /proc/<pid>: trust the pid
     command = " ".join(argv)
     return "regkit.lab" in command or ("regkit" in command and "lab" in argv[1:])
+
+
+def _flock_holders() -> set[tuple[int, int]] | None:
+    """``(inode, pid)`` of every ``flock`` lock, from ``/proc/locks``; None where there is none.
+    """
+    try:
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    holders: set[tuple[int, int]] = set()
+    for line in table.splitlines():
+        # "3: FLOCK  ADVISORY  WRITE 7181 08:01:123456 0 EOF" (waiters have "->" first)
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[4].isdigit():
+            inode = fields[5].rsplit(":", 1)[-1]
+            if inode.isdigit():
+                holders.add((int(inode), int(fields[4])))
+    return holders
 
 
 def _read_state(data_dir: Path) -> dict | None:
@@ -222,7 +253,7 @@ def running_lab(data_dir: str | os.PathLike[str] | None = None) -> LabInfo | Non
         info = LabInfo.from_dict(state)
     except (KeyError, TypeError, ValueError):
         return None
-    return info if _is_lab_process(info.pid) else None
+    return info if _is_lab_process(info.pid, directory.expanduser()) else None
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -347,6 +378,143 @@ def _kill_registry(pid: int | None, data_dir: Path) -> None:
     """SIGKILL the lab's registry if ``pid`` still runs it (checked by its config path)."""
     if processes.runs_with(pid, str(data_dir / "registry")):
         processes.signal_and_wait(pid, signal.SIGKILL, 5)
+
+
+def _refuse_taken(data_dir: Path, host: str | None, port: int) -> None:
+    """Refuse to start a second lab on ``data_dir``, or one on a busy ``host:port``.
+
+    Raises:
+        ServiceError: either is taken; the hint says what to do instead.
+    """
+    other = running_lab(data_dir)
+    if other is not None:
+        raise ServiceError(
+            f"a practice lab already runs from {data_dir} at {other.url}",
+            hint="use that one (regkit.lab.running_lab()), or stop it with `regkit lab down`",
+        )
+    if host is not None and port_in_use(host, port):
+        raise ServiceError(
+            f"port {port} on {host} is already in use",
+            hint=f"stop what listens there, or choose another port with --port "
+            f"(e.g. --port {port + 1}; --port 0 picks a free one)",
+        )
+
+
+def start_detached(
+    data_dir: str | os.PathLike[str],
+    *,
+    port: int = DEFAULT_PORT,
+    host: str = "127.0.0.1",
+    tls: bool = False,
+    tls_names: tuple[str, ...] | list[str] = (),
+    admin_password: str | None = None,
+    learner_password: str | None = None,
+    timeout: float = 30,
+) -> LabInfo:
+    """Start the lab in the background by forking this process; return once it answers.
+
+    This is ``regkit lab up``: the lab carries on in a copy of the command's own process
+    (its own session, its output appended to ``lab.log``), so it needs no second Python
+    start-up and tells the command it is ready through a pipe rather than being polled.
+    Only call it from a process with a single thread, such as a command line tool; a
+    notebook or a test uses :class:`Lab`, which starts ``python -m regkit.lab`` instead.
+
+    Args:
+        data_dir: the lab's data directory (created if missing).
+        port: the TCP port; 0 picks a free one.
+        host: the address to bind.
+        tls: serve HTTPS with the lab's own CA.
+        tls_names: extra names for the server certificate.
+        admin_password: set the ``admin`` password (as for :class:`Lab`).
+        learner_password: set the ``learner`` password.
+        timeout: seconds to wait for the lab to answer.
+
+    Returns:
+        Where the lab answers.
+
+    Raises:
+        ServiceError: a lab already runs from ``data_dir``, the port is busy, the lab
+            exited while starting (the message carries its last log lines), or it did
+            not answer within ``timeout`` (it is then stopped).
+
+    Example:
+        >>> start_detached("/tmp/lab", port=0).url  # doctest: +SKIP
+        'http://127.0.0.1:41234'
+    """
+    import select
+
+    directory = Path(data_dir).expanduser()
+    _refuse_taken(directory, host, port)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    log_path = directory / LOG_FILE
+    log_start = processes.log_size(log_path)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the lab
+        os.close(read_end)
+        _run_detached(directory, write_end, port=port, host=host, tls=tls,
+                      tls_names=list(tls_names), admin_password=admin_password,
+                      learner_password=learner_password)
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], timeout)
+        said = os.read(read_end, 16) if ready else None
+    finally:
+        os.close(read_end)
+    state = _read_state(directory) if said else None
+    if state and state.get("ready") and state.get("pid") == pid:
+        return LabInfo.from_dict(state)
+    operation = f"regkit lab up --data-dir {directory}"
+    tail = processes.log_tail(log_path, log_start, _LOG_TAIL)
+    if said is None:
+        processes.signal_and_wait(pid, signal.SIGTERM, 15) or \
+            processes.signal_and_wait(pid, signal.SIGKILL, 5)
+        raise ServiceError(f"the practice lab did not answer within {timeout:g}s",
+                           operation=operation, server_message=tail or None,
+                           hint=f"look at {log_path}; a slow machine may need a larger "
+                           "--timeout")
+    os.waitpid(pid, 0)
+    raise ServiceError("the practice lab exited while starting", operation=operation,
+                       server_message=tail or None,
+                       hint=f"read the lines above (full log: {log_path})")
+
+
+def _run_detached(data_dir: Path, ready_fd: int, *, port: int, host: str, tls: bool,
+                  tls_names: list[str], admin_password: str | None,
+                  learner_password: str | None) -> None:
+    """The forked lab: detach, log to ``lab.log``, serve, and never return to the caller."""
+    code = 1
+    try:
+        os.setsid()  # a Ctrl-C in the terminal that started it must not stop it
+        stdin = os.open(os.devnull, os.O_RDONLY)
+        log = os.open(data_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(stdin, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(stdin)
+        os.close(log)
+        if admin_password:
+            os.environ[ADMIN_PASSWORD_ENV] = admin_password
+        if learner_password:
+            os.environ[LEARNER_PASSWORD_ENV] = learner_password
+        from regkit.lab.server import LabOptions, serve
+
+        def ready(info: LabInfo) -> None:
+            os.write(ready_fd, b"ready")
+            os.close(ready_fd)
+
+        code = serve(LabOptions(data_dir=data_dir, port=port, host=host, tls=tls,
+                                tls_names=tls_names), on_ready=ready)
+    except BaseException:  # the log is all the caller can read now
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 class Lab:
@@ -493,21 +661,9 @@ class Lab:
         """
         if self.running:
             return self
-        other = running_lab(self.data_dir)
-        if other is not None:
-            raise ServiceError(
-                f"a practice lab already runs from {self.data_dir} at {other.url}",
-                hint="use that one (regkit.lab.running_lab()), or stop it with "
-                "`regkit lab down`",
-            )
         # A test host's address exists only inside its namespace; the lab itself reports
         # a busy port there.
-        if self.test_host is None and port_in_use(self.bind_host, self.port):
-            raise ServiceError(
-                f"port {self.port} on {self.bind_host} is already in use",
-                hint=f"stop what listens there, or choose another port with --port "
-                f"(e.g. --port {self.port + 1}; --port 0 picks a free one)",
-            )
+        _refuse_taken(self.data_dir, None if self.test_host else self.bind_host, self.port)
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         log_path = self.data_dir / LOG_FILE
         process, log_start = processes.start_logged(
@@ -520,7 +676,7 @@ class Lab:
             state = _read_state(self.data_dir)
             return bool(state and state.get("ready") and state.get("pid") == process.pid)
 
-        outcome = processes.wait_ready(process, ready, self.timeout, interval=0.02)
+        outcome = processes.wait_ready(process, ready, self.timeout, interval=0.005)
         if outcome == "ready":
             assert state is not None
             if self.test_host is not None:

@@ -34,6 +34,7 @@ from regkit.lab.control import (
     DEFAULT_LEARNER_PASSWORD,
     LEARNER_PASSWORD_ENV,
     LEARNER_USER,
+    LOCK_FILE,
     STATE_FILE,
     LabInfo,
     _kill_registry,
@@ -187,7 +188,7 @@ def _lock(data_dir: Path) -> Any:
     """Hold an exclusive lock on the data directory for the life of the process."""
     import fcntl
 
-    handle = open(data_dir / "lab.lock", "w")
+    handle = open(data_dir / LOCK_FILE, "w")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from regkit.cli import main
 from regkit.lab import Lab, running_lab
 from tests.lab.conftest import Api, call
 from tests.lab.oci import RegistryClient, push_image
@@ -147,54 +146,121 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_cli_up_status_down(lab_dir, capsys):
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run ``regkit`` in its own process, as a learner does (``lab up`` forks the lab)."""
+    return subprocess.run([sys.executable, "-m", "regkit.cli", *args], capture_output=True,
+                          text=True, timeout=120, cwd=REPO, check=check)
+
+
+def registries_of(lab_dir: Path) -> list[int]:
+    """Registry processes still serving from ``lab_dir`` (none should outlive its lab)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:  # not a process, or one that just ended
+            continue
+        if "docker-registry" in argv and str(lab_dir) in argv and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def test_cli_up_status_down(lab_dir):
     port = free_port()
     base = ["--data-dir", str(lab_dir)]
     try:
-        assert main(["lab", "up", *base, "--port", str(port)]) == 0
-        out = capsys.readouterr().out
-        assert f"http://127.0.0.1:{port}" in out
-        assert f"export REGISTRY=127.0.0.1:{port}/library" in out
-        assert f"docker login 127.0.0.1:{port} --username admin --password-stdin" in out
-        assert "learner / Learner12345" in out
+        up = cli("lab", "up", *base, "--port", str(port))
+        assert up.returncode == 0, up.stderr
+        assert f"http://127.0.0.1:{port}" in up.stdout
+        assert f"export REGISTRY=127.0.0.1:{port}/library" in up.stdout
+        assert f"docker login 127.0.0.1:{port} --username admin --password-stdin" in up.stdout
+        assert "learner / Learner12345" in up.stdout
 
-        assert main(["lab", "up", *base, "--port", str(port)]) == 0
-        assert "already running" in capsys.readouterr().out
+        again = cli("lab", "up", *base, "--port", str(port))
+        assert again.returncode == 0 and "already running" in again.stdout
 
-        assert main(["lab", "status", *base, "--json"]) == 0
-        status = json.loads(capsys.readouterr().out)
-        assert status["running"] is True and status["port"] == port
-        assert call(f"{status['url']}/api/v2.0/ping").body == b"Pong"
+        status = cli("lab", "status", *base, "--json")
+        assert status.returncode == 0
+        state = json.loads(status.stdout)
+        assert state["running"] is True and state["port"] == port
+        assert call(f"{state['url']}/api/v2.0/ping").body == b"Pong"
     finally:
-        assert main(["lab", "down", *base]) == 0
-    assert "Stopped" in capsys.readouterr().out
-    assert main(["lab", "status", *base]) == 3
-    assert "not running" in capsys.readouterr().out
+        down = cli("lab", "down", *base)
+    assert down.returncode == 0 and "Stopped" in down.stdout
+    status = cli("lab", "status", *base)
+    assert status.returncode == 3 and "not running" in status.stdout
+    assert registries_of(lab_dir) == []
 
 
-def test_cli_busy_port_names_the_option(lab_dir, capsys):
+def test_cli_up_leaves_the_lab_running_in_its_own_session(lab_dir):
+    up = cli("lab", "up", "--data-dir", str(lab_dir), "--port", "0")
+    try:
+        assert up.returncode == 0, up.stderr
+        info = running_lab(lab_dir)
+        assert info is not None and alive(info.pid)
+        # The command has exited; the lab it forked goes on, out of the terminal's reach.
+        assert os.getsid(info.pid) == info.pid
+        assert call(f"{info.url}/api/v2.0/ping").body == b"Pong"
+        assert "practice lab ready" in (lab_dir / "lab.log").read_text()
+    finally:
+        assert cli("lab", "down", "--data-dir", str(lab_dir)).returncode == 0
+    assert not alive(info.pid) and registries_of(lab_dir) == []
+
+
+def test_cli_up_reports_a_lab_that_dies_while_starting(lab_dir):
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    (lab_dir / "lab.db").mkdir()  # SQLite cannot open a directory
+    up = cli("lab", "up", "--data-dir", str(lab_dir), "--port", "0")
+    assert up.returncode == 1
+    assert "the practice lab exited while starting" in up.stderr
+    assert "unable to open database file" in up.stderr  # the log's last lines come along
+    assert "lab.log" in up.stderr
+    assert running_lab(lab_dir) is None and registries_of(lab_dir) == []
+
+
+def test_cli_up_stops_a_lab_that_does_not_answer_in_time(lab_dir):
+    up = cli("lab", "up", "--data-dir", str(lab_dir), "--port", "0", "--timeout", "0.001")
+    assert up.returncode == 1
+    assert "did not answer within 0.001s" in up.stderr and "--timeout" in up.stderr
+    assert running_lab(lab_dir) is None and registries_of(lab_dir) == []
+
+
+def test_a_live_pid_that_does_not_hold_the_lock_is_not_the_lab(lab_dir):
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    (lab_dir / "lab.lock").touch()
+    # A stale lab.json whose pid now belongs to another live process (here: this one).
+    (lab_dir / "lab.json").write_text(json.dumps({
+        "ready": True, "url": "http://127.0.0.1:1", "host": "127.0.0.1:1", "port": 1,
+        "pid": os.getpid(), "tls": False, "ca_path": None, "data_dir": str(lab_dir)}))
+    assert running_lab(lab_dir) is None
+
+
+def test_cli_busy_port_names_the_option(lab_dir):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        assert main(["lab", "up", "--data-dir", str(lab_dir), "--port", str(port)]) == 1
-    err = capsys.readouterr().err
-    assert f"port {port} on 127.0.0.1 is already in use" in err and "--port" in err
+        up = cli("lab", "up", "--data-dir", str(lab_dir), "--port", str(port))
+    assert up.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in up.stderr and "--port" in up.stderr
     assert running_lab(lab_dir) is None
 
 
-def test_cli_reset_keeps_accounts_and_library(lab_dir, capsys):
+def test_cli_reset_keeps_accounts_and_library(lab_dir):
     base = ["--data-dir", str(lab_dir)]
     try:
-        assert main(["lab", "up", *base, "--port", "0"]) == 0
+        assert cli("lab", "up", *base, "--port", "0").returncode == 0
         info = running_lab(lab_dir)
         assert info is not None
         lab = Lab(lab_dir)
         lab.info = info
         seed(lab)
         Api(lab)("/projects", method="POST", data={"project_name": "scratch"})
-        assert main(["lab", "reset", *base]) == 2  # asks for --yes
-        assert main(["lab", "reset", *base, "--yes"]) == 0
+        assert cli("lab", "reset", *base).returncode == 2  # asks for --yes
+        assert cli("lab", "reset", *base, "--yes").returncode == 0
         after = running_lab(lab_dir)
         assert after is not None and after.port == info.port
         lab.info = after
@@ -204,8 +270,7 @@ def test_cli_reset_keeps_accounts_and_library(lab_dir, capsys):
         assert api("/users/current", "learner").status == 200
         assert not (lab_dir / "registry" / "storage" / "docker").exists()
     finally:
-        main(["lab", "down", *base])
-    capsys.readouterr()
+        cli("lab", "down", *base)
 
 
 def test_the_lab_package_imports_only_the_standard_library():
