@@ -57,6 +57,8 @@ bench:
 	scripts/setup.sh bench
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
+# The .pyc files scripts/setup.sh compiles come back on the next setup.
 clean:
 	-$(REGKIT) lab down
 	-$(REGKIT) engine down
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

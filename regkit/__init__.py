@@ -1,6 +1,6 @@
 """regkit: the helper package behind the "Self-hosting our registry" course.
 
-``import regkit`` is cheap: docker-py, requests, ipywidgets and aiohttp load only when the
+``import regkit`` is cheap: docker-py, requests and ipywidgets load only when the
 part that needs them is first used. The names below are resolved on first access.
 
 Example:

@@ -96,7 +96,6 @@ PACKAGES = {
     "requests": "requests",
     "ipywidgets": "ipywidgets",
     "jupyterlab": "jupyterlab",
-    "aiohttp": "aiohttp",
     "yaml": "pyyaml",
     "cryptography": "cryptography",
     "bcrypt": "bcrypt",
@@ -1093,7 +1092,7 @@ def check_packages() -> bool:
 
     Example:
         >>> check_packages()  # doctest: +SKIP
-        ✓ Python packages: docker, requests, ipywidgets, jupyterlab, aiohttp, pyyaml, cryptography, bcrypt
+        ✓ Python packages: docker, requests, ipywidgets, jupyterlab, pyyaml, cryptography, bcrypt
     """
     missing = [dist for module, dist in PACKAGES.items() if importlib.util.find_spec(module) is None]
     if missing:

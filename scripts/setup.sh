@@ -63,6 +63,11 @@ if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
         --config-settings editable_mode=compat -e "$root$extra"
     touch "$stamp"
 fi
+# The editable install leaves regkit uncompiled, and with PYTHONDONTWRITEBYTECODE set (as on
+# the course machines) Python never writes the .pyc files itself: every `regkit` command and
+# lab start would compile every module again (~30 ms). A .pyc records its source's mtime and
+# size, so an edited module is compiled afresh, never run stale. Cheap: done on every run.
+"$venv/bin/python" -m compileall -q "$root/regkit"
 
 # Widget state can hold what was typed into the registry form: never let JupyterLab save it.
 overrides="$venv/share/jupyter/lab/settings/overrides.json"

@@ -6,8 +6,10 @@ bound to a private loopback port; in front of it one HTTP endpoint answers like 
 authentication rules, messages and JSON shapes. Its state lives in one data directory,
 so a restart (or a crash) loses nothing.
 
-This package module imports only the standard library; the server (aiohttp, cryptography)
-loads only in the lab's own process.
+This package module imports only the standard library. The lab's own process does too (its
+HTTP server is :mod:`regkit.lab.http`, the registry is reached with :mod:`http.client`), plus
+``cryptography`` when it first makes or uses the token key (or the ``--tls`` certificates)
+and ``bcrypt`` when the registry's password file has to be rewritten.
 
 Accounts: ``admin`` / ``Harbor12345`` (system administrator) and ``learner`` /
 ``Learner12345`` (an ordinary user, member of no project, so it can pull from the public
