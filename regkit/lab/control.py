@@ -30,17 +30,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from regkit import processes
 from regkit.errors import ServiceError
 from regkit.lab.testhost import TestHost, default_host
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = [
     "ADMIN_USER",
@@ -106,8 +107,7 @@ def default_test_host_data_dir() -> Path:
         "REGKIT_TEST_HOST_LAB_DIR", default_data_dir().with_name("lab-testhost"))
 
 
-@dataclass(frozen=True)
-class LabInfo:
+class LabInfo(NamedTuple):
     """Where a running practice lab answers, as recorded in its ``lab.json``.
 
     Attributes:
@@ -363,6 +363,8 @@ def reset_lab(data_dir: str | os.PathLike[str] | None = None) -> None:
         raise ServiceError(f"the practice lab at {info.url} is running",
                            hint="stop it first (`regkit lab down`), or use `regkit lab reset "
                            "--yes`, which stops and restarts it")
+    import shutil
+
     shutil.rmtree(directory / "registry" / "storage", ignore_errors=True)
     if (directory / "lab.db").exists():
         from regkit.lab.store import Store

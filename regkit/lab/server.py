@@ -14,17 +14,14 @@ Run it with ``python -m regkit.lab`` (see :mod:`regkit.lab.__main__`) or through
 from __future__ import annotations
 
 import json
-import logging
 import os
-import secrets
 import signal
 import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple, Sequence
 
 from regkit.errors import RegkitError, ServiceError
 from regkit.lab.control import (
@@ -43,14 +40,11 @@ from regkit.lab.control import (
 
 __all__ = ["LabOptions", "bind_socket", "serve"]
 
-log = logging.getLogger("regkit.lab")
-
 _REGISTRY_USER = "harbor_registry_user"
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-@dataclass
-class LabOptions:
+class LabOptions(NamedTuple):
     """How to run the lab (what ``python -m regkit.lab`` parses).
 
     Attributes:
@@ -69,7 +63,7 @@ class LabOptions:
     port: int = 8080
     host: str = "127.0.0.1"
     tls: bool = False
-    tls_names: list[str] = field(default_factory=list)
+    tls_names: Sequence[str] = ()
 
 
 def _on_test_host(host: str) -> bool:
@@ -127,6 +121,12 @@ def _private_file(path: Path, make: Callable[[], str]) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def _new_secret() -> str:
+    import secrets  # only on a first start: random and hashlib cost ~4 ms to import
+
+    return secrets.token_urlsafe(32)
 
 
 def _write_state(data_dir: Path, state: dict[str, Any]) -> None:
@@ -284,7 +284,7 @@ def serve(options: LabOptions, on_ready: Callable[[LabInfo], None] | None = None
               file=sys.stderr)
     signals = _StopSignals()
     _clean_stale_registry(data_dir)
-    secret = _private_file(data_dir / "registry.secret", lambda: secrets.token_urlsafe(32))
+    secret = _private_file(data_dir / "registry.secret", _new_secret)
     registry_start = _Background(lambda: _start_registry(data_dir, secret))
     try:
         return _run(options, data_dir, sock, secret, registry_start, signals, on_ready)
@@ -323,6 +323,9 @@ def _run(options: LabOptions, data_dir: Path, sock: socket.socket, secret: str,
     from regkit.lab.store import Store
     from regkit.lab.tokens import DeferredIssuer
 
+    import logging  # here, not at the top: the registry is already starting meanwhile
+
+    log = logging.getLogger("regkit.lab")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = Store(data_dir / "lab.db")

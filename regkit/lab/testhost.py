@@ -38,8 +38,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from regkit.errors import ServiceError
 from regkit.processes import pid_alive
@@ -118,8 +117,7 @@ def _ip_error(args: Sequence[str], result: subprocess.CompletedProcess[str]) -> 
     )
 
 
-@dataclass(frozen=True)
-class TestHost:
+class TestHost(NamedTuple):
     """One test host: a network namespace, a veth pair and a /30 of addresses.
 
     Attributes:
