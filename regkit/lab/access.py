@@ -29,8 +29,8 @@ import hmac
 import json
 import os
 import time
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
 
 from regkit.lab.store import (
     ROLE_DEVELOPER,
@@ -58,8 +58,7 @@ _ROLE_ACTIONS: dict[int, frozenset[str]] = {
 _CACHE_SIZE = 256
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """The security context of one request.
 
     Attributes:
@@ -79,7 +78,7 @@ class Caller:
     user: Mapping[str, Any] | None
     via: str
     sent_credentials: bool = False
-    token_access: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    token_access: Mapping[str, frozenset[str]] = MappingProxyType({})
 
     @property
     def authenticated(self) -> bool:

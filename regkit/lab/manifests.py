@@ -17,8 +17,8 @@ Example:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple, Sequence
 
 __all__ = [
     "INDEX_TYPES",
@@ -56,8 +56,7 @@ class ManifestError(ValueError):
     """The body is not a manifest the lab can read (not JSON, or not an object)."""
 
 
-@dataclass(frozen=True)
-class ManifestInfo:
+class ManifestInfo(NamedTuple):
     """What a manifest says about itself.
 
     Attributes:
@@ -79,8 +78,8 @@ class ManifestInfo:
     config_media_type: str
     payload_size: int
     artifact_type: str = ""
-    annotations: dict[str, str] = field(default_factory=dict)
-    children: list[dict[str, Any]] = field(default_factory=list)
+    annotations: Mapping[str, str] = MappingProxyType({})
+    children: Sequence[Mapping[str, Any]] = ()
 
     @property
     def is_index(self) -> bool:
@@ -204,6 +203,6 @@ def artifact_fields(info: ManifestInfo, manifest_size: int,
         "artifact_type": info.artifact_type,
         "size": manifest_size + info.payload_size,
         "extra_attrs": extra,
-        "annotations": info.annotations,
+        "annotations": dict(info.annotations),
         "references": references,
     }

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 __all__ = [
@@ -124,8 +123,7 @@ def fmt_time(seconds: float | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-@dataclass(frozen=True)
-class Paging:
+class Paging(NamedTuple):
     """One page of a list: ``page`` from 1, ``page_size`` 0 meaning "no limit".
 
     Example:
@@ -221,8 +219,7 @@ def link_header(path: str, raw_query: str, *, total: int, page: int,
     return " , ".join(links) or None
 
 
-@dataclass(frozen=True)
-class QueryFilter:
+class QueryFilter(NamedTuple):
     """One ``q`` condition: ``key=value`` (exact), ``key=~value`` (fuzzy) or ``{a b}`` (any).
 
     Attributes:
