@@ -497,6 +497,10 @@ def _run_detached(data_dir: Path, ready_fd: int, *, port: int, host: str, tls: b
         os.dup2(log, 2)
         os.close(stdin)
         os.close(log)
+        # Whatever else the command inherited (a pipe its caller reads to the end, make's
+        # job server) must not stay open for the lab's whole life, as it would with a fork.
+        os.closerange(3, ready_fd)
+        os.closerange(ready_fd + 1, os.sysconf("SC_OPEN_MAX"))
         if admin_password:
             os.environ[ADMIN_PASSWORD_ENV] = admin_password
         if learner_password:

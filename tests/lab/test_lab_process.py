@@ -211,6 +211,28 @@ def test_cli_up_leaves_the_lab_running_in_its_own_session(lab_dir):
     assert not alive(info.pid) and registries_of(lab_dir) == []
 
 
+def test_cli_up_keeps_none_of_its_callers_files_open(lab_dir):
+    import select
+
+    # A caller that reads a pipe to its end (a CI runner, a test harness) would wait for
+    # as long as the lab runs if the lab kept the pipe's other end.
+    read_end, write_end = os.pipe()
+    try:
+        up = subprocess.run([sys.executable, "-m", "regkit.cli", "lab", "up", "--data-dir",
+                             str(lab_dir), "--port", "0"], capture_output=True, text=True,
+                            timeout=120, cwd=REPO, pass_fds=(write_end,))
+        assert up.returncode == 0, up.stderr
+        os.close(write_end)
+        write_end = -1
+        readable, _, _ = select.select([read_end], [], [], 10)
+        assert readable and os.read(read_end, 1) == b""
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+        cli("lab", "down", "--data-dir", str(lab_dir))
+
+
 def test_cli_up_reports_a_lab_that_dies_while_starting(lab_dir):
     lab_dir.mkdir(parents=True, exist_ok=True)
     (lab_dir / "lab.db").mkdir()  # SQLite cannot open a directory
