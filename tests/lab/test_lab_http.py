@@ -335,6 +335,35 @@ def test_unread_body_closes_the_connection_instead_of_serving_it(serve, connect,
     assert paths == ["/first"]
 
 
+def test_a_refused_upload_still_gets_its_answer(serve) -> None:
+    # The handler answers before reading a large body (as a refused push does) while the
+    # client is still sending it: the client must read the 401, not a reset connection.
+    server = serve(lambda request: Response(status=401, text="unauthorized: log in first\n"))
+    body = b"x" * (8 << 20)
+    head = (b"PUT /upload HTTP/1.1\r\nHost: lab.test\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode())
+    with socket.create_connection(address(server), timeout=10) as sock:
+        sock.sendall(head)
+
+        def upload() -> None:
+            try:
+                sock.sendall(body)
+            except OSError:
+                pass  # the server may stop reading at any point; the answer is what counts
+
+        sender = threading.Thread(target=upload)
+        sender.start()
+        answer = b""
+        while b"log in first" not in answer:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            answer += piece
+        sender.join(10)
+    assert answer.startswith(b"HTTP/1.1 401 ")
+    assert b"unauthorized: log in first" in answer
+
+
 def test_pipelined_request_after_a_read_body_is_served(serve, connect) -> None:
     client = connect(serve(echo))
     client.send(b"POST /first HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 3\r\n\r\nabc"
