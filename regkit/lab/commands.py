@@ -28,6 +28,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from regkit.commands.areas import add_area
 from regkit.lab.control import (
@@ -46,7 +47,9 @@ from regkit.lab.control import (
     start_on_test_host,
     stop_lab,
 )
-from regkit.lab.testhost import REAL_NETWORK_MESSAGES, default_host, unsupported_reason
+
+if TYPE_CHECKING:
+    from regkit.lab.testhost import TestHost
 
 __all__ = ["register", "summary"]
 
@@ -77,8 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          "~/.local/share/regkit/lab; with --test-host: "
                          "$REGKIT_TEST_HOST_LAB_DIR, else ~/.local/share/regkit/lab-testhost)")
         sub.add_argument("--test-host", action="store_true",
-                         help="the lab on the test host (a network namespace at "
-                         f"{default_host().address}, as root), not the one on loopback")
+                         help="the lab on the test host (a network namespace Docker sees as "
+                         "a remote registry, as root), not the one on loopback")
 
     up = commands.add_parser("up", help="start the lab in the background (if not running)")
     data_dir_option(up)
@@ -101,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="run in this terminal until Ctrl-C instead of in the background")
     up.add_argument("--timeout", type=float, default=30,
                     help="seconds to wait for the lab to answer (default 30)")
-    up.set_defaults(func=_up)
+    up.set_defaults(func=_up, exit_at_once=True)
 
     status = commands.add_parser("status", help="is the lab running? (exit 0 yes, 3 no)")
     data_dir_option(status)
@@ -185,6 +188,8 @@ def no_test_host_message(reason: str) -> str:
         >>> print(no_test_host_message("a test host needs root").splitlines()[0])
         Cannot run the lab on a test host: a test host needs root.
     """
+    from regkit.lab.testhost import REAL_NETWORK_MESSAGES
+
     return "\n".join([
         f"Cannot run the lab on a test host: {reason}.",
         "Nothing was started. On a real network, where the registry is not on 127.0.0.0/8, "
@@ -198,7 +203,11 @@ def no_test_host_message(reason: str) -> str:
 
 def _up(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
-    reason = unsupported_reason() if args.test_host else None
+    reason = None
+    if args.test_host:  # the test host module stays off the path of a plain `lab up`
+        from regkit.lab.testhost import unsupported_reason
+
+        reason = unsupported_reason()
     if reason is not None:
         print(no_test_host_message(reason), file=sys.stderr)
         return 1
@@ -232,6 +241,8 @@ def _up(args: argparse.Namespace) -> int:
 
 def _up_on_test_host(args: argparse.Namespace, data_dir: Path, shown_admin: str | None,
                      shown_learner: str | None) -> int:
+    from regkit.lab.testhost import default_host
+
     if args.foreground or args.host != "127.0.0.1":
         print("error: --test-host runs the lab in the background on "
               f"{default_host().address}; it takes neither --foreground nor --host",
@@ -297,18 +308,28 @@ def _down(args: argparse.Namespace) -> int:
     else:
         print(f"The practice lab is not running (data: {data_dir}).")
     removed = info.test_host if info is not None else None
-    if removed is None and args.test_host and unsupported_reason() is None:
-        # A lab stopped some other way (Lab.stop, a crash) leaves its test host behind;
-        # one with processes inside belongs to a lab from another data directory.
-        host = default_host()
-        if host.pids():
-            print(f"The test host {host.name} still runs a lab from another data directory; "
-                  "stop that one with `regkit lab down --test-host --data-dir DIR`.")
-        elif host.remove():
-            removed = host
+    if removed is None and args.test_host:
+        removed = _remove_left_test_host()
     if removed is not None:
         print(f"Removed the test host: network namespace {removed.name} and its veth pair.")
     return 0
+
+
+def _remove_left_test_host() -> TestHost | None:
+    """Remove the test host a lab stopped some other way (Lab.stop, a crash) left behind.
+
+    One with processes inside belongs to a lab from another data directory: it stays.
+    """
+    from regkit.lab.testhost import default_host, unsupported_reason
+
+    if unsupported_reason() is not None:
+        return None
+    host = default_host()
+    if host.pids():
+        print(f"The test host {host.name} still runs a lab from another data directory; "
+              "stop that one with `regkit lab down --test-host --data-dir DIR`.")
+        return None
+    return host if host.remove() else None
 
 
 def _reset(args: argparse.Namespace) -> int:

@@ -38,10 +38,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from regkit import processes
 from regkit.errors import ServiceError
-from regkit.lab.testhost import TestHost, default_host
 
 if TYPE_CHECKING:
     import subprocess
+
+    from regkit.lab.testhost import TestHost
 
 __all__ = [
     "ADMIN_USER",
@@ -165,6 +166,12 @@ class LabInfo(NamedTuple):
     @classmethod
     def from_dict(cls, data: dict) -> LabInfo:
         """Build from the JSON ``lab.json`` holds; unknown keys are ignored."""
+        test_host = None
+        if data.get("test_host"):
+            # Only then: ``regkit lab up`` reads lab.json on its start path.
+            from regkit.lab.testhost import TestHost
+
+            test_host = TestHost.from_dict(data["test_host"])
         return cls(
             url=str(data["url"]),
             host=str(data["host"]),
@@ -178,7 +185,7 @@ class LabInfo(NamedTuple):
             registry_pid=data.get("registry_pid"),
             bind_host=str(data.get("bind_host", "127.0.0.1")),
             tls_names=tuple(data.get("tls_names") or ()),
-            test_host=TestHost.from_dict(data["test_host"]) if data.get("test_host") else None,
+            test_host=test_host,
         )
 
 
@@ -324,6 +331,8 @@ def stop_lab(data_dir: str | os.PathLike[str] | None = None, timeout: float = 15
 
 def _remove_recorded_test_host(data_dir: Path) -> bool:
     """Remove the test host a lab that is gone (crashed, killed) left in its lab.json."""
+    from regkit.lab.testhost import TestHost
+
     state = _read_state(data_dir) or {}
     try:
         host = TestHost.from_dict(state["test_host"]) if state.get("test_host") else None
@@ -789,6 +798,8 @@ def start_on_test_host(
     if other is not None:
         raise ServiceError(f"a practice lab already runs from {directory} at {other.url}",
                            hint="use it, or stop it first with `regkit lab down --test-host`")
+    from regkit.lab.testhost import default_host
+
     test_host = host or default_host()
     made = not test_host.exists()
     test_host.create()

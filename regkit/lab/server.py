@@ -2,8 +2,8 @@
 
 Start-up is arranged to be quick (the lab should answer within a few times what the bare
 registry takes to start): the listening socket is bound first (so a busy port is reported
-at once), the distribution registry starts in a background thread while the database is
-opened, the token key is read only when the first token is signed, and ``lab.json`` is
+at once), the distribution registry is launched next and boots while the lab imports its
+HTTP server and opens the database, the token key is read only when the first token is signed, and ``lab.json`` is
 written only when both the front and the registry answer, so whoever waits on it
 (``Lab.start``, ``regkit lab up``) can use the lab right away.
 
@@ -18,7 +18,6 @@ import os
 import signal
 import socket
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
@@ -152,7 +151,8 @@ def _clean_stale_registry(data_dir: Path) -> None:
     _kill_registry(state.get("registry_pid"), data_dir)
 
 
-def _start_registry(data_dir: Path, secret: str) -> Any:
+def _launch_registry(data_dir: Path, secret: str) -> Any:
+    """Launch the lab's private registry; the caller waits for it once its own work is done."""
     from regkit.registry_server import RegistryServer
 
     registry = RegistryServer(
@@ -164,7 +164,7 @@ def _start_registry(data_dir: Path, secret: str) -> Any:
             "log": {"accesslog": {"disabled": True}},
         },
     )
-    return registry.start(timeout=30)
+    return registry.launch()
 
 
 def _seed_accounts(store: Any) -> None:
@@ -227,29 +227,6 @@ class _StopSignals:
         os.close(self._write)
 
 
-class _Background:
-    """Run ``work`` in a thread; :meth:`result` joins it and returns (or raises) its outcome."""
-
-    def __init__(self, work: Callable[[], Any]) -> None:
-        self._outcome: tuple[bool, Any] = (False, None)
-
-        def run() -> None:
-            try:
-                self._outcome = (True, work())
-            except BaseException as err:  # handed to whoever asks for the result
-                self._outcome = (False, err)
-
-        self._thread = threading.Thread(target=run, name="lab-registry", daemon=True)
-        self._thread.start()
-
-    def result(self) -> Any:
-        self._thread.join()
-        done, value = self._outcome
-        if not done:
-            raise value
-        return value
-
-
 def serve(options: LabOptions, on_ready: Callable[[LabInfo], None] | None = None) -> int:
     """Run the lab until SIGTERM or SIGINT.
 
@@ -285,17 +262,16 @@ def serve(options: LabOptions, on_ready: Callable[[LabInfo], None] | None = None
     signals = _StopSignals()
     _clean_stale_registry(data_dir)
     secret = _private_file(data_dir / "registry.secret", _new_secret)
-    registry_start = _Background(lambda: _start_registry(data_dir, secret))
+    registry = None
     try:
-        return _run(options, data_dir, sock, secret, registry_start, signals, on_ready)
+        registry = _launch_registry(data_dir, secret)
+        return _run(options, data_dir, sock, secret, registry, signals, on_ready)
     except RegkitError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     finally:
-        try:
-            registry_start.result().stop()
-        except RegkitError:
-            pass  # it never started, and the error above says why
+        if registry is not None:
+            registry.stop()
         signals.close()
         sock.close()
         lock.close()
@@ -311,7 +287,7 @@ def _url_host(bind_host: str) -> str:
 
 
 def _run(options: LabOptions, data_dir: Path, sock: socket.socket, secret: str,
-         registry_start: _Background, signals: _StopSignals,
+         registry: Any, signals: _StopSignals,
          on_ready: Callable[[LabInfo], None] | None) -> int:
     import base64
 
@@ -346,7 +322,7 @@ def _run(options: LabOptions, data_dir: Path, sock: socket.socket, secret: str,
             ssl_context.load_cert_chain(str(paths.cert), str(paths.key))
             ca_path = str(paths.ca)
 
-        registry = registry_start.result()
+        registry.wait(timeout=30)
         access = Access(store, issuer)
         backend_auth = "Basic " + base64.b64encode(f"{_REGISTRY_USER}:{secret}".encode()).decode()
         proxy = RegistryProxy(store, access, issuer, registry.url, backend_auth)

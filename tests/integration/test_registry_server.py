@@ -211,3 +211,34 @@ def test_stop_twice_and_log_file(tmp_path: Path) -> None:
     server.stop()
     assert "listening on" in server.log_tail(50)
     assert server.log_path.parent == tmp_path / "reg"
+
+
+def test_launch_returns_before_the_registry_answers_and_wait_waits(tmp_path: Path) -> None:
+    server = RegistryServer(tmp_path / "reg")
+    with pytest.raises(ServiceError) as info:
+        server.wait()
+    assert "launch()" in (info.value.hint or "")
+    try:
+        assert server.launch() is server and server.running
+        assert server.wait(timeout=10) is server
+        assert _v2_status(server.host, server.port) == 200
+    finally:
+        server.stop()
+    assert not server.running
+
+
+def test_a_port_taken_between_launch_and_wait_moves_to_another(tmp_path: Path) -> None:
+    server = RegistryServer(tmp_path / "reg").start()
+    taken = server.port
+    server.stop()
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", taken))
+        holder.listen()
+        try:
+            # A restart tries its old port first (stable URLs), finds it taken, moves on.
+            server.launch().wait(timeout=10)
+            assert server.port != taken
+            assert _v2_status(server.host, server.port) == 200
+        finally:
+            server.stop()
