@@ -17,7 +17,7 @@ import pytest
 
 from regkit.lab import Lab, running_lab, stop_lab
 from regkit.lab import commands as lab_commands
-from regkit.lab import control
+from regkit.lab import testhost
 from regkit.lab.testhost import REAL_NETWORK_MESSAGES, TestHost, allocate
 from tests.conftest import require
 from tests.tls.conftest import require_registry_binary, require_test_host
@@ -91,8 +91,8 @@ def test_cli_up_status_down_with_a_test_host(tmp_path: Path, monkeypatch, capsys
     require_registry_binary()
     host = allocate()
     # The CLI uses the course's slot 0; this test takes its own free slot instead.
-    monkeypatch.setattr(control, "default_host", lambda: host)
-    monkeypatch.setattr(lab_commands, "default_host", lambda: host)
+    # control and the lab commands import it when they need it, from its module.
+    monkeypatch.setattr(testhost, "default_host", lambda: host)
     data_dir = str(tmp_path / "lab")
     try:
         assert _lab_cli(["lab", "up", "--test-host", "--tls", "--port", "0",
