@@ -3,9 +3,9 @@
 Start-up is arranged to be quick (the lab should answer within a few times what the bare
 registry takes to start): the listening socket is bound first (so a busy port is reported
 at once), the distribution registry is launched next and boots while the lab imports its
-HTTP server and opens the database, the token key is read only when the first token is signed, and ``lab.json`` is
-written only when both the front and the registry answer, so whoever waits on it
-(``Lab.start``, ``regkit lab up``) can use the lab right away.
+HTTP server and opens the database, the token key is read only when the first token is
+signed, and ``lab.json`` is written only when both the front and the registry answer, so
+whoever waits on it (``Lab.start``, ``regkit lab up``) can use the lab right away.
 
 Run it with ``python -m regkit.lab`` (see :mod:`regkit.lab.__main__`) or through
 ``regkit lab up``.
@@ -20,7 +20,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from regkit.errors import RegkitError, ServiceError
 from regkit.lab.control import (
@@ -36,6 +36,9 @@ from regkit.lab.control import (
     _kill_registry,
     _read_state,
 )
+
+if TYPE_CHECKING:
+    from regkit.registry_server import RegistryServer
 
 __all__ = ["LabOptions", "bind_socket", "serve"]
 
@@ -151,7 +154,7 @@ def _clean_stale_registry(data_dir: Path) -> None:
     _kill_registry(state.get("registry_pid"), data_dir)
 
 
-def _launch_registry(data_dir: Path, secret: str) -> Any:
+def _launch_registry(data_dir: Path, secret: str) -> RegistryServer:
     """Launch the lab's private registry; the caller waits for it once its own work is done."""
     from regkit.registry_server import RegistryServer
 
@@ -287,7 +290,7 @@ def _url_host(bind_host: str) -> str:
 
 
 def _run(options: LabOptions, data_dir: Path, sock: socket.socket, secret: str,
-         registry: Any, signals: _StopSignals,
+         registry: RegistryServer, signals: _StopSignals,
          on_ready: Callable[[LabInfo], None] | None) -> int:
     import base64
 
