@@ -104,10 +104,6 @@ class Headers:
         self.popall(name)
         self._items.append((name, str(value)))
 
-    def add(self, name: str, value: str) -> None:
-        """Add a value, keeping the ones already there."""
-        self._items.append((name, str(value)))
-
     def popall(self, name: str) -> list[str]:
         """Remove every value of ``name``; the values removed."""
         lowered = name.lower()
